@@ -1,0 +1,106 @@
+/* Internals shared by the core, the ops and the domain folders. */
+#ifndef GDL_INTERNAL_H
+#define GDL_INTERNAL_H
+
+#include <math.h>
+#include <string.h>
+
+#include "gdl/core.h"
+#include "gdl/ops.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+/* ---- the tape --------------------------------------------------------- */
+
+typedef struct gdl_node {
+  int op;           /* index into the op table */
+  int nin;
+  gdl_tensor **in;  /* inputs; an optional input may be NULL */
+  gdl_tensor *out;
+  gdl_ctx *ctx;
+  int64_t i[8];     /* integer attributes (axes, seeds, flags) */
+  double f[4];      /* float attributes (slopes, eps, ...) */
+  void *saved;      /* op-specific arrays kept for backward (arena) */
+  void *aux;        /* op-specific pointer not owned by the node */
+} gdl_node;
+
+typedef void (*gdl_fwd_fn)(gdl_node *n);
+typedef void (*gdl_bwd_fn)(gdl_ctx *ctx, gdl_node *n);
+typedef gdl_tensor *(*gdl_sample_fn)(gdl_ctx *ctx, gdl_rng *rng, gdl_dtype t, int variant);
+
+typedef struct {
+  const char *name;
+  gdl_fwd_fn fwd;
+  gdl_bwd_fn bwd;
+  gdl_sample_fn sample;
+} gdl_op_def;
+
+enum {
+#define GDL_OP(NAME, name) GDL_OP_##NAME,
+#include "ops/ops.def"
+#undef GDL_OP
+  GDL_OP_COUNT
+};
+
+#define GDL_OP(NAME, name)                          \
+  void gdl__##name##_fwd(gdl_node *n);              \
+  void gdl__##name##_bwd(gdl_ctx *ctx, gdl_node *n); \
+  gdl_tensor *gdl__##name##_sample(gdl_ctx *ctx, gdl_rng *rng, gdl_dtype t, int variant);
+#include "ops/ops.def"
+#undef GDL_OP
+
+/* Makes a node for op over in[0..nin) producing out, links it to out, and puts it
+ * on the tape when the context records and some input requires grad. The caller
+ * then runs the forward: gdl__run(n). */
+gdl_node *gdl__node(gdl_ctx *ctx, int op, gdl_tensor *out, int nin, gdl_tensor **in);
+gdl_tensor *gdl__run(gdl_node *n);
+/* The gradient buffer of x (zeros, allocated on first use), or NULL when x does
+ * not require grad: backward functions skip such inputs. */
+gdl_tensor *gdl__grad(gdl_ctx *ctx, gdl_tensor *x);
+/* Pointer to a contiguous copy of x's elements (x->data when already contiguous). */
+void *gdl__contig(gdl_ctx *ctx, gdl_tensor *x);
+gdl_rng *gdl__ctx_rng(gdl_ctx *ctx);
+bool gdl__ctx_records(const gdl_ctx *ctx);
+/* The recorded nodes in execution order (for tests and tools). */
+int gdl__ctx_tape(gdl_ctx *ctx, gdl_node ***nodes);
+
+/* Normalises a possibly negative axis; aborts when out of range. */
+int gdl__axis(int axis, int ndim);
+void gdl__set_contiguous_strides(gdl_tensor *x);
+/* dst += src elementwise; both float, same shape, any strides (dst must not overlap itself). */
+void gdl__tensor_accum(gdl_tensor *dst, const gdl_tensor *src);
+/* A header in ctx viewing the same data as x (grad and node cleared). */
+gdl_tensor *gdl__view(gdl_ctx *ctx, const gdl_tensor *x);
+/* Strides of x seen as a tensor of shape s (NumPy broadcasting); aborts if x does
+ * not broadcast to s. */
+void gdl__bcast_strides(const gdl_tensor *x, gdl_shape s, int64_t *strides);
+gdl_shape gdl__bcast_shape(gdl_shape a, gdl_shape b);
+/* acc[j] += src[i] for every element i of src (shape s, contiguous), j the
+ * element of acc (contiguous, shape t, t broadcasts to s) that i reduces to. */
+void gdl__sum_to(gdl_dtype dt, const void *src, gdl_shape s, void *acc, gdl_shape t);
+/* Views x as [outer, n, inner] around axis. */
+void gdl__split_axis(const gdl_tensor *x, int axis, int64_t *outer, int64_t *n, int64_t *inner);
+int64_t gdl__index_at(const gdl_tensor *idx, int64_t i); /* int32/int64 element i (contiguous) */
+
+/* A float dtype switch: runs BODY with T typedef'd to float or double. Use
+ * <tgmath.h>-style generic math (fabs, exp, ...) inside so T picks precision. */
+#define GDL_FLOAT_SWITCH(dtype, T, ...)                              \
+  do {                                                              \
+    switch (dtype) {                                                \
+      case GDL_F32: { typedef float T; __VA_ARGS__; } break;        \
+      case GDL_F64: { typedef double T; __VA_ARGS__; } break;       \
+      default: GDL_ASSERT(0, "expected a float tensor, got %s", gdl_dtype_name(dtype)); \
+    }                                                               \
+  } while (0)
+
+#define GDL_OMP(x) _Pragma(#x)
+#define GDL_PARALLEL_FOR_IF(cond) GDL_OMP(omp parallel for schedule(static) if (cond))
+#define GDL_PAR_MIN 32768 /* elements below which threading costs more than it gains */
+
+#define GDL_CHECK_FLOAT(x, opname) \
+  GDL_ASSERT(gdl_dtype_is_float((x)->dtype), "%s: expected a float tensor, got %s", opname, \
+             gdl_dtype_name((x)->dtype))
+
+#endif
