@@ -12,5 +12,7 @@
 #include "gdl/core.h"
 #include "gdl/ops.h"
 #include "gdl/io.h"
+#include "gdl/config.h"
+#include "gdl/nn.h"
 
 #endif

@@ -59,7 +59,9 @@ GDL_API gdl_tensor *gdl_concat(gdl_ctx *ctx, gdl_tensor **xs, int n, int axis);
 GDL_API gdl_tensor *gdl_stack(gdl_ctx *ctx, gdl_tensor **xs, int n, int axis);
 GDL_API gdl_tensor *gdl_flatten(gdl_ctx *ctx, gdl_tensor *x, int start_axis); /* [a,b,c]->[a,b*c] */
 
-/* reductions over one axis (or GDL_AXIS_ALL) */
+/* reductions over one axis (or GDL_AXIS_ALL). max/min send the gradient to the
+ * first extremum when there are ties (PyTorch's max(dim) does the same; its
+ * full-tensor max() and amax split it evenly among the ties). */
 GDL_API gdl_tensor *gdl_sum(gdl_ctx *ctx, gdl_tensor *x, int axis, bool keepdim);
 GDL_API gdl_tensor *gdl_mean(gdl_ctx *ctx, gdl_tensor *x, int axis, bool keepdim);
 GDL_API gdl_tensor *gdl_max(gdl_ctx *ctx, gdl_tensor *x, int axis, bool keepdim);
@@ -74,7 +76,8 @@ GDL_API gdl_tensor *gdl_index_select(gdl_ctx *ctx, gdl_tensor *x, int axis, gdl_
 GDL_API gdl_tensor *gdl_gather(gdl_ctx *ctx, gdl_tensor *x, int axis, gdl_tensor *index);
 /* out[..., index[i], ...] (reduce)= src[..., i, ...] along axis; out has dim_size
  * rows there; rows nobody writes are 0. Deterministic: sources are grouped by
- * destination (a CSR), never added with atomics. */
+ * destination (a CSR), never added with atomics. For max/min the gradient goes
+ * to the first source attaining the extremum (torch_scatter's scatter_max rule). */
 GDL_API gdl_tensor *gdl_scatter(gdl_ctx *ctx, gdl_tensor *src, int axis, gdl_tensor *index,
                                 int64_t dim_size, gdl_reduce reduce);
 /* weight [num, dim] rows picked by index (any shape) -> index.shape + [dim] */

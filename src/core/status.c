@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "gdl/core.h"
 
@@ -23,10 +24,14 @@ const char *gdl_last_error(void) { return last_error; }
 void gdl_clear_error(void) { last_error[0] = 0; }
 
 gdl_status gdl_error(gdl_status s, const char *fmt, ...) {
+  /* Format into a scratch buffer first: callers may pass gdl_last_error() itself
+   * to wrap the previous message with more context. */
+  char buf[sizeof last_error];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(last_error, sizeof last_error, fmt, ap);
+  vsnprintf(buf, sizeof buf, fmt, ap);
   va_end(ap);
+  memcpy(last_error, buf, sizeof buf);
   return s;
 }
 

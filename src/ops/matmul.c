@@ -112,8 +112,9 @@ gdl_tensor *gdl_matmul(gdl_ctx *ctx, gdl_tensor *a, gdl_tensor *b) {
     gdl_tensor *b2 = b->ndim == 1 ? gdl_reshape(ctx, b, GDL_SHAPE(b->shape[0], 1)) : b;
     gdl_tensor *r = gdl_matmul(ctx, a2, b2);
     gdl_shape s = gdl_tensor_shape(r);
-    if (b->ndim == 1) s.ndim--;
-    if (a->ndim == 1) s.d[s.ndim - 2] = s.d[s.ndim - 1], s.ndim--;
+    if (b->ndim == 1) s.ndim--;                /* drop N */
+    if (a->ndim == 1 && b->ndim != 1) s.d[s.ndim - 2] = s.d[s.ndim - 1]; /* drop M */
+    if (a->ndim == 1) s.ndim--;
     return gdl_reshape(ctx, r, s);
   }
   int64_t M = a->shape[a->ndim - 2], K = a->shape[a->ndim - 1], N = b->shape[b->ndim - 1];

@@ -25,7 +25,7 @@
   X(SILU      , silu      , x / (1 + exp(-x)),                          (1 + exp(-x) + x * exp(-x)) / ((1 + exp(-x)) * (1 + exp(-x))), -3, 3) \
   X(SIGMOID   , sigmoid   , 1 / (1 + exp(-x)),                           y * (1 - y),                        -3, 3)   \
   X(TANH      , tanh      , tanh(x),                                     1 - y * y,                          -2, 2)   \
-  X(SOFTPLUS  , softplus  , x > 20 ? x : log1p(exp(x)),                  1 / (1 + exp(-x)),                  -3, 3)
+  X(SOFTPLUS  , softplus  , x > 20 ? x : log1p(exp(x)),                  x > 20 ? 1 : 1 / (1 + exp(-x)),                  -3, 3)
 
 #define DEFINE_UNARY(NAME, name, FWD, DER, lo, hi)                                 \
   void gdl__##name##_fwd(gdl_node *n) {                                      \

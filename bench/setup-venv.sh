@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Creates bench/.venv, the Python environment for benchmarks and fixture
+# generation (numpy, torch for CPU, safetensors). Idempotent: an existing venv is
+# kept and only missing packages are installed. The build and the tests never
+# use it.
+#   bash bench/setup-venv.sh
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+venv="$root/bench/.venv"
+py="$venv/bin/python"
+
+# Another process (a second setup run) may be installing into the venv: wait.
+for _ in $(seq 1 180); do
+  pgrep -f "bench/.venv/bin/(python|pip)" >/dev/null 2>&1 || break
+  echo "setup-venv: waiting for another pip in bench/.venv to finish" >&2
+  sleep 5
+done
+
+if [ ! -x "$py" ]; then
+  python3 -m venv "$venv"
+fi
+
+have() { "$py" -c "import $1" >/dev/null 2>&1; }
+pip() { "$py" -m pip --disable-pip-version-check "$@"; }
+
+missing=()
+for m in numpy safetensors; do have "$m" || missing+=("$m"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  pip install "${missing[@]}"
+fi
+
+# torch: the CPU-only wheel first (the default Linux wheel pulls in CUDA
+# libraries); fall back to plain PyPI where that index cannot be reached.
+if ! have torch; then
+  pip install torch --index-url https://download.pytorch.org/whl/cpu || pip install torch
+fi
+
+"$py" - <<'PY'
+import numpy, safetensors, torch
+print(f"bench/.venv: numpy {numpy.__version__}, safetensors {safetensors.__version__}, "
+      f"torch {torch.__version__}")
+PY

@@ -1,0 +1,53 @@
+/* The gdl command: shared pieces of its subcommands. */
+#ifndef GDL_CLI_H
+#define GDL_CLI_H
+
+#include <stdio.h>
+
+#include "gdl.h"
+
+/* Prints "gdl: <message>" (the library's last error) to stderr; returns 1. */
+int cli_fail(void);
+int cli_failf(const char *fmt, ...) GDL_PRINTF(1, 2);
+
+typedef struct {
+  const char *file; /* the positional argument */
+  const char *checkpoint, *input, *output;
+  char *sets[64];
+  int nsets, threads;
+  bool resume, quiet;
+} cli_args;
+
+/* Parses argv[1..] into a; `accepts` lists the options this subcommand takes
+ * ("set resume checkpoint ..."). Prints usage and returns 0 for --help, 2 for a
+ * usage error, -1 to go on. */
+int cli_parse_args(int argc, char **argv, const char *usage, const char *accepts, cli_args *a);
+
+/* The data of a config's [data] section. */
+typedef struct {
+  gdl_dataset train, val, test;
+  gdl_shape sample_shape;
+  int64_t num_classes;
+  gdl_tensor *owned[6];
+} cli_data;
+
+gdl_status cli_data_load(gdl_section *s, uint64_t seed, cli_data *d);
+void cli_data_free(cli_data *d);
+
+/* A config with --set overrides applied. */
+gdl_config *cli_config_open(const char *path, char **sets, int nsets);
+/* A model built from cfg's layer sections for the data's sample shape. */
+gdl_model *cli_model_build(gdl_config *cfg, gdl_shape sample, gdl_dtype dtype, uint64_t seed);
+
+/* Subcommands: argv[0] is the subcommand's name. */
+int cli_train(int argc, char **argv);
+int cli_eval(int argc, char **argv);
+int cli_predict(int argc, char **argv);
+int cli_info(int argc, char **argv);
+
+/* Writes text to path atomically (temporary file + rename). */
+gdl_status cli_write_file(const char *path, const char *text, size_t n);
+/* mkdir -p */
+gdl_status cli_mkdirs(const char *path);
+
+#endif

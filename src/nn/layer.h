@@ -1,0 +1,42 @@
+/* Layers inside: a kind (name, build, forward) and the tensors it owns. */
+#ifndef GDL_NN_LAYER_H
+#define GDL_NN_LAYER_H
+
+#include "core/internal.h"
+#include "gdl/nn.h"
+
+#define GDL_LAYER_MAX_TENSORS 6
+
+/* What a layer needs while building its parameters. */
+typedef struct {
+  gdl_dtype dtype;
+  gdl_rng *rng;
+} gdl_build;
+
+typedef struct {
+  const char *name;
+  /* Checks the per-sample input shape, sets l->out, makes the tensors. */
+  gdl_status (*build)(gdl_layer *l, gdl_shape in, const gdl_build *b);
+  gdl_tensor *(*forward)(gdl_layer *l, gdl_ctx *ctx, gdl_tensor *x, bool train);
+} gdl_layer_type;
+
+struct gdl_layer {
+  const gdl_layer_type *kind;
+  gdl_shape in, out; /* per sample */
+  int nt;
+  gdl_tensor *t[GDL_LAYER_MAX_TENSORS]; /* parameters, then buffers */
+  const char *tname[GDL_LAYER_MAX_TENSORS];
+  bool trainable[GDL_LAYER_MAX_TENSORS];
+  /* hyperparameters */
+  int64_t n0, n1;
+  double f0, f1;
+  bool flag;
+  int act;
+  gdl_init init;
+};
+
+gdl_layer *gdl__layer_new(const gdl_layer_type *kind);
+/* A zero tensor owned by l, named as in PyTorch ("weight", "running_mean"). */
+gdl_tensor *gdl__layer_tensor(gdl_layer *l, const char *name, gdl_dtype t, gdl_shape s, bool trainable);
+
+#endif
