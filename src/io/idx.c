@@ -106,9 +106,13 @@ static gdl_tensor *read_idx(gdl__src *s, const char *path, size_t file_size) {
     return NULL;
   }
   if (s->kind != GDL__SRC_RAW && bytes > gdl__inflate_bound(file_size)) {
-    gdl_error(GDL_ERR_FORMAT,
-              "%s: truncated: header says %" PRIu64 " bytes, more than %zu compressed bytes can hold",
-              path, total, file_size);
+    /* Too big to be true: count what the stream really holds, for the message. */
+    uint8_t scratch[65536];
+    do {
+      if (gdl__src_read(s, scratch, sizeof scratch, &got)) return NULL;
+    } while (got == sizeof scratch);
+    gdl_error(GDL_ERR_FORMAT, "%s: truncated: expected %" PRIu64 " bytes, got %" PRIu64, path,
+              total, s->out);
     return NULL;
   }
   gdl_tensor *x = gdl_tensor_alloc(dt, shape);

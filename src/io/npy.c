@@ -103,9 +103,10 @@ static gdl_status parse_shape(cursor *c, gdl_shape *s) {
     if (c->p >= c->end || *c->p < '0' || *c->p > '9') return bad_header(c, "a size in the shape");
     uint64_t v = 0;
     while (c->p < c->end && *c->p >= '0' && *c->p <= '9') {
-      v = v * 10 + (uint64_t)(*c->p++ - '0');
-      if (v > (uint64_t)INT64_MAX / 10)
-        return gdl_error(GDL_ERR_FORMAT, "%s: shape size too large", c->what);
+      uint64_t digit = (uint64_t)(*c->p++ - '0');
+      if (v > ((uint64_t)INT64_MAX - digit) / 10)
+        return gdl_error(GDL_ERR_FORMAT, "%s: shape overflows", c->what);
+      v = v * 10 + digit;
     }
     if (c->p < c->end && *c->p == 'L') c->p++; /* Python 2 longs */
     if (s->ndim == GDL_MAX_DIMS)
@@ -283,6 +284,11 @@ gdl_tensor *gdl__npy_read(gdl__src *s) {
   if (extra + got < info.data_len) {
     gdl_error(GDL_ERR_FORMAT, "%s: truncated: header says %" PRIu64 " bytes of data, file has %zu",
               what, info.data_len, extra + got);
+    goto fail;
+  }
+  if (s->kind == GDL__SRC_RAW && s->pos < s->in_len) {
+    gdl_error(GDL_ERR_FORMAT, "%s: header says %" PRIu64 " bytes of data, file has more (%zu extra "
+              "bytes)", what, info.data_len, s->in_len - s->pos);
     goto fail;
   }
   if (gdl__src_finish(s)) goto fail;
