@@ -57,6 +57,7 @@ def check_hidden(model):
         h = model[0](x)
     assert (h > 0).any(0).all() and (h.abs() > 1e-4).all(), "pick another seed"
 
+
 # name: (optimiser, keyword arguments); lr 0.1 for SGD, 0.01 for Adam and AdamW.
 CASES = {
     "sgd": (torch.optim.SGD, dict(lr=0.1)),
@@ -127,6 +128,6 @@ io = os.path.join(HERE, "mlp_io.npz")
 np.savez_compressed(io, x=xs.numpy(), y=ys.numpy())
 
 nparams = sum(v.numel() for v in state.values())
-print(f"{st}: {nparams} parameters, {os.path.getsize(st)} bytes; {io}: {os.path.getsize(io)} bytes; "
-      f"torch {torch.__version__}", file=sys.stderr)
+print(f"{st}: {nparams} parameters, {os.path.getsize(st)} bytes; "
+      f"{io}: {os.path.getsize(io)} bytes; torch {torch.__version__}", file=sys.stderr)
 assert os.path.getsize(st) + os.path.getsize(io) < 200_000, "fixtures too large"
