@@ -80,6 +80,10 @@ GDL_API gdl_status gdl_model_add_mlp(gdl_model *m, const int64_t *widths, int n,
                                      double dropout);
 /* Forward over a batch x [B, sample_shape...]. */
 GDL_API gdl_tensor *gdl_model_forward(gdl_model *m, gdl_ctx *ctx, gdl_tensor *x, bool train);
+/* The same with an extra input handed to every layer: the graph for message
+ * passing layers (x is then [nodes, features]), a mesh for mesh layers, ... */
+GDL_API gdl_tensor *gdl_model_forward_aux(gdl_model *m, gdl_ctx *ctx, gdl_tensor *x, const void *aux,
+                                          bool train);
 
 GDL_API int gdl_model_layer_count(const gdl_model *m);
 GDL_API gdl_layer *gdl_model_layer(const gdl_model *m, int i);

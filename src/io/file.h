@@ -134,6 +134,23 @@ static inline bool gdl__mul_ok(uint64_t a, uint64_t b, uint64_t *r) {
   return !__builtin_mul_overflow(a, b, r);
 }
 
+/* numel of a shape read from a file; false when the byte count numel * elem_size
+ * overflows, or when the product of the non-zero sizes does: the core forms
+ * partial products in int64 from either end (numel, strides), even when another
+ * axis is 0. */
+static inline bool gdl__shape_ok(gdl_shape s, uint64_t elem_size, uint64_t *numel,
+                                 uint64_t *bytes) {
+  uint64_t n = 1, nz = 1;
+  for (int k = 0; k < s.ndim; k++) {
+    uint64_t d = (uint64_t)s.d[k];
+    if (s.d[k] < 0 || !gdl__mul_ok(nz, d ? d : 1, &nz) || nz > (uint64_t)INT64_MAX) return false;
+    n *= d;
+  }
+  *numel = n;
+  return gdl__mul_ok(nz, elem_size, bytes) && *bytes <= (uint64_t)INT64_MAX / 2 &&
+         gdl__mul_ok(n, elem_size, bytes);
+}
+
 /* ---- npy headers (used by .npy and .npz) ------------------------------------- */
 
 /* How the bytes on disk become tensor elements. */

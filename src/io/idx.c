@@ -90,15 +90,18 @@ static gdl_tensor *read_idx(gdl__src *s, const char *path, size_t file_size) {
     return NULL;
   }
   gdl_shape shape = {.ndim = nd};
-  uint64_t numel = 1, bytes;
   for (int k = 0; k < nd; k++) {
     const uint8_t *q = head + 4 + 4 * k;
-    uint32_t d = (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 | (uint32_t)q[2] << 8 | q[3];
-    shape.d[k] = d;
-    if (!gdl__mul_ok(numel, d, &numel)) numel = UINT64_MAX;
+    shape.d[k] = (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 | (uint32_t)q[2] << 8 | q[3];
   }
-  if (!gdl__mul_ok(numel, es, &bytes) || bytes > (uint64_t)INT64_MAX / 8) bytes = UINT64_MAX;
-  uint64_t hl = 4 + 4 * (uint64_t)nd, total = bytes == UINT64_MAX ? UINT64_MAX : hl + bytes;
+  uint64_t numel, bytes, hl = 4 + 4 * (uint64_t)nd;
+  if (!gdl__shape_ok(shape, 8, &numel, &bytes)) {
+    char sb[160];
+    gdl_error(GDL_ERR_FORMAT, "%s: shape %s overflows", path, gdl_shape_str(shape, sb, sizeof sb));
+    return NULL;
+  }
+  bytes = numel * es;
+  uint64_t total = hl + bytes;
   /* Refuse sizes the file cannot hold before allocating anything. */
   if (s->kind == GDL__SRC_RAW && total > file_size) {
     gdl_error(GDL_ERR_FORMAT, "%s: truncated: expected %" PRIu64 " bytes, got %zu", path, total,

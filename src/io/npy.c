@@ -209,13 +209,10 @@ gdl_status gdl__npy_parse_header(const char *what, const uint8_t *p, size_t n,
                        "np.ascontiguousarray",
                        what);
   }
-  uint64_t numel = 1, bytes;
-  for (int k = 0; k < info->shape.ndim; k++)
-    if (!gdl__mul_ok(numel, (uint64_t)info->shape.d[k], &numel))
-      return gdl_error(GDL_ERR_FORMAT, "%s: shape overflows", what);
-  if (!gdl__mul_ok(numel, info->disk_size, &bytes) || bytes > (uint64_t)INT64_MAX / 4)
+  uint64_t numel, bytes; /* widened dtypes take more memory than disk: check that */
+  if (!gdl__shape_ok(info->shape, gdl_dtype_size(info->dtype), &numel, &bytes))
     return gdl_error(GDL_ERR_FORMAT, "%s: shape overflows", what);
-  info->data_len = bytes;
+  info->data_len = numel * info->disk_size;
   return GDL_OK;
 }
 

@@ -71,15 +71,17 @@ static gdl_status parse_entry(const char *path, const cJSON *j, entry *e) {
     return gdl_error(GDL_ERR_UNSUPPORTED, "%s: tensor '%s' has %d axes, gdl supports at most %d",
                      path, name, nd, GDL_MAX_DIMS);
   e->shape.ndim = nd;
-  uint64_t numel = 1, bytes, v;
+  uint64_t numel, bytes, v;
   int k = 0;
   for (const cJSON *d = sh->child; d; d = d->next, k++) {
-    if (!json_u64(d, &v) || !gdl__mul_ok(numel, v, &numel))
+    if (!json_u64(d, &v))
       return gdl_error(GDL_ERR_FORMAT, "%s: tensor '%s': bad shape", path, name);
     e->shape.d[k] = (int64_t)v;
   }
-  if (!gdl__mul_ok(numel, st_types[t].size, &bytes))
+  /* widened F16/BF16 take 4 bytes an element in memory: check that size */
+  if (!gdl__shape_ok(e->shape, gdl_dtype_size(st_types[t].dtype), &numel, &bytes))
     return gdl_error(GDL_ERR_FORMAT, "%s: tensor '%s': shape overflows", path, name);
+  bytes = numel * st_types[t].size;
   if (cJSON_GetArraySize(of) != 2 || !json_u64(of->child, &e->begin) ||
       !json_u64(of->child->next, &e->end) || e->end < e->begin)
     return gdl_error(GDL_ERR_FORMAT, "%s: tensor '%s': bad data_offsets", path, name);

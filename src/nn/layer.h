@@ -17,7 +17,8 @@ typedef struct {
   const char *name;
   /* Checks the per-sample input shape, sets l->out, makes the tensors. */
   gdl_status (*build)(gdl_layer *l, gdl_shape in, const gdl_build *b);
-  gdl_tensor *(*forward)(gdl_layer *l, gdl_ctx *ctx, gdl_tensor *x, bool train);
+  /* aux: the extra input of gdl_model_forward_aux (e.g. a graph), or NULL. */
+  gdl_tensor *(*forward)(gdl_layer *l, gdl_ctx *ctx, gdl_tensor *x, const void *aux, bool train);
 } gdl_layer_type;
 
 struct gdl_layer {

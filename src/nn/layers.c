@@ -30,7 +30,7 @@ static gdl_status linear_build(gdl_layer *l, gdl_shape in, const gdl_build *b) {
   return GDL_OK;
 }
 
-static gdl_tensor *linear_forward(gdl_layer *l, gdl_ctx *ctx, gdl_tensor *x, bool train) {
+static gdl_tensor *linear_forward(gdl_layer *l, gdl_ctx *ctx, gdl_tensor *x, const void *aux, bool train) {
   return gdl_linear(ctx, x, l->t[0], l->flag ? l->t[1] : NULL);
 }
 
@@ -57,7 +57,7 @@ static gdl_status same_shape_build(gdl_layer *l, gdl_shape in, const gdl_build *
   return GDL_OK;
 }
 
-static gdl_tensor *act_forward(gdl_layer *l, gdl_ctx *ctx, gdl_tensor *x, bool train) {
+static gdl_tensor *act_forward(gdl_layer *l, gdl_ctx *ctx, gdl_tensor *x, const void *aux, bool train) {
   switch ((gdl_activation)l->act) {
     case GDL_ACT_RELU: return gdl_relu(ctx, x);
     case GDL_ACT_LEAKY_RELU: return gdl_leaky_relu(ctx, x, l->f0);
@@ -86,7 +86,7 @@ gdl_layer *gdl_layer_activation(gdl_activation a, double alpha) {
 
 /* ---- dropout -------------------------------------------------------------------- */
 
-static gdl_tensor *dropout_forward(gdl_layer *l, gdl_ctx *ctx, gdl_tensor *x, bool train) {
+static gdl_tensor *dropout_forward(gdl_layer *l, gdl_ctx *ctx, gdl_tensor *x, const void *aux, bool train) {
   return gdl_dropout(ctx, x, l->f0, train);
 }
 
@@ -113,7 +113,7 @@ static gdl_status layer_norm_build(gdl_layer *l, gdl_shape in, const gdl_build *
   return GDL_OK;
 }
 
-static gdl_tensor *layer_norm_forward(gdl_layer *l, gdl_ctx *ctx, gdl_tensor *x, bool train) {
+static gdl_tensor *layer_norm_forward(gdl_layer *l, gdl_ctx *ctx, gdl_tensor *x, const void *aux, bool train) {
   return gdl_layer_norm(ctx, x, l->flag ? l->t[0] : NULL, l->flag ? l->t[1] : NULL, l->f0);
 }
 
@@ -140,7 +140,7 @@ static gdl_status batch_norm_build(gdl_layer *l, gdl_shape in, const gdl_build *
   return GDL_OK;
 }
 
-static gdl_tensor *batch_norm_forward(gdl_layer *l, gdl_ctx *ctx, gdl_tensor *x, bool train) {
+static gdl_tensor *batch_norm_forward(gdl_layer *l, gdl_ctx *ctx, gdl_tensor *x, const void *aux, bool train) {
   return gdl_batch_norm(ctx, x, l->t[0], l->t[1], l->t[2], l->t[3], train, l->f1, l->f0);
 }
 
@@ -163,7 +163,7 @@ static gdl_status embedding_build(gdl_layer *l, gdl_shape in, const gdl_build *b
   return GDL_OK;
 }
 
-static gdl_tensor *embedding_forward(gdl_layer *l, gdl_ctx *ctx, gdl_tensor *x, bool train) {
+static gdl_tensor *embedding_forward(gdl_layer *l, gdl_ctx *ctx, gdl_tensor *x, const void *aux, bool train) {
   return gdl_embedding(ctx, x, l->t[0]);
 }
 
@@ -184,7 +184,7 @@ static gdl_status flatten_build(gdl_layer *l, gdl_shape in, const gdl_build *b) 
   return GDL_OK;
 }
 
-static gdl_tensor *flatten_forward(gdl_layer *l, gdl_ctx *ctx, gdl_tensor *x, bool train) {
+static gdl_tensor *flatten_forward(gdl_layer *l, gdl_ctx *ctx, gdl_tensor *x, const void *aux, bool train) {
   return x->ndim == 2 ? x : gdl_reshape(ctx, x, GDL_SHAPE(x->shape[0], -1));
 }
 

@@ -101,9 +101,13 @@ gdl_status gdl_model_add_mlp(gdl_model *m, const int64_t *widths, int n, gdl_act
 }
 
 gdl_tensor *gdl_model_forward(gdl_model *m, gdl_ctx *ctx, gdl_tensor *x, bool train) {
+  return gdl_model_forward_aux(m, ctx, x, NULL, train);
+}
+
+gdl_tensor *gdl_model_forward_aux(gdl_model *m, gdl_ctx *ctx, gdl_tensor *x, const void *aux, bool train) {
   GDL_ASSERT(x->ndim == m->sample.ndim + 1, "model: input must be [batch, sample...] with %d axes, got %d",
              m->sample.ndim + 1, x->ndim);
-  for (int i = 0; i < m->n; i++) x = m->layers[i]->kind->forward(m->layers[i], ctx, x, train);
+  for (int i = 0; i < m->n; i++) x = m->layers[i]->kind->forward(m->layers[i], ctx, x, aux, train);
   return x;
 }
 

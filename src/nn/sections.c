@@ -103,18 +103,28 @@ static gdl_status mlp_section(gdl_model *m, gdl_section *s) {
   return st ? gdl_section_error(s, NULL, "%s", gdl_last_error()) : GDL_OK;
 }
 
+/* Sections of other folders are defined there (gdl__<name>_section) and listed in
+ * their sections.def files. */
+#define GDL_SECTION(name, fn) gdl_status fn(gdl_model *m, gdl_section *s);
+#include "grid/sections.def"
+#include "group/sections.def"
+#include "sphere/sections.def"
+#include "graph/sections.def"
+#include "mesh/sections.def"
+#undef GDL_SECTION
+
 static const struct {
   const char *name;
   section_fn fn;
 } sections[] = {
-    {"linear", linear_section},         {"mlp", mlp_section},
-    {"relu", act_section},              {"leaky_relu", act_section},
-    {"elu", act_section},               {"gelu", act_section},
-    {"silu", act_section},              {"sigmoid", act_section},
-    {"tanh", act_section},              {"softplus", act_section},
-    {"dropout", dropout_section},       {"layer_norm", layer_norm_section},
-    {"batch_norm", batch_norm_section}, {"embedding", embedding_section},
-    {"flatten", flatten_section},
+#define GDL_SECTION(name, fn) {#name, fn},
+#include "nn/sections.def"
+#include "grid/sections.def"
+#include "group/sections.def"
+#include "sphere/sections.def"
+#include "graph/sections.def"
+#include "mesh/sections.def"
+#undef GDL_SECTION
 };
 
 bool gdl_layer_section_known(const char *name) {
