@@ -22,16 +22,6 @@ typedef struct {
   const char *what;
 } mm_shape;
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-  qsort(v, (size_t)n, sizeof *v, cmp_double);
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 typedef struct {
   gdl_ctx *ctx;
   gdl_tensor *a, *b, *c; /* c: the output buffer of the direct CBLAS call */
@@ -72,7 +62,7 @@ static double time_case(mm_case *mc, int samples, double target) {
     for (int i = 0; i < inner; i++) run_once(mc);
     v[s] = (bench_now() - t0) / inner;
   }
-  return median(v, samples);
+  return bench_median(v, samples);
 }
 
 int main(int argc, char **argv) {
@@ -81,9 +71,7 @@ int main(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--quick")) quick = true;
     else if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
-      nthreads = 0;
-      for (char *p = strtok(argv[++i], ","); p && nthreads < 8; p = strtok(NULL, ","))
-        threads[nthreads++] = atoi(p);
+      nthreads = bench_parse_threads(argv[++i], threads, 8);
     } else {
       fprintf(stderr, "usage: %s [--quick] [--threads 1,2]\n", argv[0]);
       return 2;

@@ -11,17 +11,12 @@
 
 #include <immintrin.h>
 #include <stdint.h>
-#include <time.h>
+
+#include "bench_util.h"
 
 #ifdef _OPENMP
 #include <omp.h>
 #endif
-
-static inline double bench_now(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 /* Values read through volatile so the compiler cannot fold the loops. Each
  * chain converges to the fixed point 1 (a*0.9999999 + 1e-7): no overflow, no
@@ -37,7 +32,7 @@ static volatile double peak_mul_d = 0.9999999, peak_add_d = 1e-7;
   acc[9] = fma(acc[9], m, c); acc[10] = fma(acc[10], m, c); acc[11] = fma(acc[11], m, c);
 
 /* Each returns the FLOPs done (2 per lane per FMA) and stores a checksum. */
-static double peak_fma_zmm_f32(int64_t iters, float *sink) {
+static BENCH_UNUSED double peak_fma_zmm_f32(int64_t iters, float *sink) {
   __m512 acc[PEAK_CHAINS], m = _mm512_set1_ps(peak_mul_f), c = _mm512_set1_ps(peak_add_f);
   for (int k = 0; k < PEAK_CHAINS; k++) acc[k] = _mm512_set1_ps(1.0f + 0.01f * (float)k);
   for (int64_t i = 0; i < iters; i++) {
@@ -49,7 +44,7 @@ static double peak_fma_zmm_f32(int64_t iters, float *sink) {
   return (double)iters * PEAK_CHAINS * 16 * 2;
 }
 
-static double peak_fma_zmm_f64(int64_t iters, double *sink) {
+static BENCH_UNUSED double peak_fma_zmm_f64(int64_t iters, double *sink) {
   __m512d acc[PEAK_CHAINS], m = _mm512_set1_pd(peak_mul_d), c = _mm512_set1_pd(peak_add_d);
   for (int k = 0; k < PEAK_CHAINS; k++) acc[k] = _mm512_set1_pd(1.0 + 0.01 * (double)k);
   for (int64_t i = 0; i < iters; i++) {
@@ -61,7 +56,7 @@ static double peak_fma_zmm_f64(int64_t iters, double *sink) {
   return (double)iters * PEAK_CHAINS * 8 * 2;
 }
 
-static double peak_fma_ymm_f32(int64_t iters, float *sink) {
+static BENCH_UNUSED double peak_fma_ymm_f32(int64_t iters, float *sink) {
   __m256 acc[PEAK_CHAINS], m = _mm256_set1_ps(peak_mul_f), c = _mm256_set1_ps(peak_add_f);
   for (int k = 0; k < PEAK_CHAINS; k++) acc[k] = _mm256_set1_ps(1.0f + 0.01f * (float)k);
   for (int64_t i = 0; i < iters; i++) {
@@ -76,7 +71,7 @@ static double peak_fma_ymm_f32(int64_t iters, float *sink) {
   return (double)iters * PEAK_CHAINS * 8 * 2;
 }
 
-static double peak_fma_ymm_f64(int64_t iters, double *sink) {
+static BENCH_UNUSED double peak_fma_ymm_f64(int64_t iters, double *sink) {
   __m256d acc[PEAK_CHAINS], m = _mm256_set1_pd(peak_mul_d), c = _mm256_set1_pd(peak_add_d);
   for (int k = 0; k < PEAK_CHAINS; k++) acc[k] = _mm256_set1_pd(1.0 + 0.01 * (double)k);
   for (int64_t i = 0; i < iters; i++) {
@@ -93,7 +88,7 @@ static double peak_fma_ymm_f64(int64_t iters, double *sink) {
 
 enum { PEAK_ZMM_F32, PEAK_ZMM_F64, PEAK_YMM_F32, PEAK_YMM_F64 };
 
-static double peak_run_one(int kind, int64_t iters) {
+static BENCH_UNUSED double peak_run_one(int kind, int64_t iters) {
   float sf;
   double sd, flops;
   switch (kind) {
@@ -108,7 +103,7 @@ static double peak_run_one(int kind, int64_t iters) {
 
 /* Best-of-`reps` GFLOP/s of kernel `kind` on `threads` threads (each thread runs
  * the same loop; wall time of the whole parallel region). */
-static double peak_gflops(int kind, int threads, int64_t iters, int reps) {
+static BENCH_UNUSED double peak_gflops(int kind, int threads, int64_t iters, int reps) {
   double best = 0;
   for (int r = 0; r < reps; r++) {
     double flops = 0, t0 = bench_now();
@@ -128,7 +123,7 @@ static double peak_gflops(int kind, int threads, int64_t iters, int reps) {
 /* Clock estimate: a chain of dependent 1-cycle register-register adds, 100 per
  * iteration (add-immediate chains are folded at rename on Golden Cove and would
  * read several times too fast). */
-static double peak_clock_ghz(void) {
+static BENCH_UNUSED double peak_clock_ghz(void) {
   int64_t iters = 20000000;
   double best = 0;
   for (int r = 0; r < 5; r++) {

@@ -60,7 +60,12 @@ GDL_API void gdl__abort(const char *file, int line, const char *fmt, ...) GDL_PR
 
 /* ---- dtypes and shapes ------------------------------------------------- */
 
-typedef enum { GDL_F32, GDL_F64, GDL_I32, GDL_I64, GDL_U8, GDL_BOOL, GDL_DTYPE_COUNT } gdl_dtype;
+/* Complex dtypes hold interleaved (re, im) pairs like C99's float/double complex;
+ * they are for transforms and I/O (ops take real tensors). gdl_tensor_get/set
+ * read and write their real part. */
+typedef enum {
+  GDL_F32, GDL_F64, GDL_I32, GDL_I64, GDL_U8, GDL_BOOL, GDL_C64, GDL_C128, GDL_DTYPE_COUNT
+} gdl_dtype;
 
 GDL_API size_t gdl_dtype_size(gdl_dtype t);
 GDL_API const char *gdl_dtype_name(gdl_dtype t); /* "float32", "int64", ... */

@@ -4,9 +4,9 @@
 
 #include "core/internal.h"
 
-static const size_t dtype_sizes[GDL_DTYPE_COUNT] = {4, 8, 4, 8, 1, 1};
-static const char *dtype_names[GDL_DTYPE_COUNT] = {"float32", "float64", "int32",
-                                                   "int64",   "uint8",   "bool"};
+static const size_t dtype_sizes[GDL_DTYPE_COUNT] = {4, 8, 4, 8, 1, 1, 8, 16};
+static const char *dtype_names[GDL_DTYPE_COUNT] = {"float32", "float64", "int32",     "int64",
+                                                   "uint8",   "bool",    "complex64", "complex128"};
 
 size_t gdl_dtype_size(gdl_dtype t) { return dtype_sizes[t]; }
 const char *gdl_dtype_name(gdl_dtype t) { return t < GDL_DTYPE_COUNT ? dtype_names[t] : "?"; }
@@ -129,6 +129,8 @@ static double load(gdl_dtype t, const void *p, int64_t k) {
     case GDL_I64: return (double)((const int64_t *)p)[k];
     case GDL_U8:
     case GDL_BOOL: return ((const uint8_t *)p)[k];
+    case GDL_C64: return ((const float *)p)[2 * k];
+    case GDL_C128: return ((const double *)p)[2 * k];
     default: return 0;
   }
 }
@@ -141,6 +143,8 @@ static void store(gdl_dtype t, void *p, int64_t k, double v) {
     case GDL_I64: ((int64_t *)p)[k] = (int64_t)v; break;
     case GDL_U8: ((uint8_t *)p)[k] = (uint8_t)v; break;
     case GDL_BOOL: ((uint8_t *)p)[k] = v != 0; break;
+    case GDL_C64: ((float *)p)[2 * k] = (float)v, ((float *)p)[2 * k + 1] = 0; break;
+    case GDL_C128: ((double *)p)[2 * k] = v, ((double *)p)[2 * k + 1] = 0; break;
     default: break;
   }
 }
@@ -182,6 +186,10 @@ void gdl_tensor_copy(gdl_tensor *dst, const gdl_tensor *src) {
       const uint64_t *s = (const uint64_t *)src->data + so;
       uint64_t *d = (uint64_t *)dst->data + doff;
       for (int64_t j = 0; j < inner; j++) d[j * ds] = s[j * ss];
+    } else if (dst->dtype == src->dtype) { /* complex128 and the 1-byte types */
+      const char *s = (const char *)src->data + so * (int64_t)es;
+      char *d = (char *)dst->data + doff * (int64_t)es;
+      for (int64_t j = 0; j < inner; j++) memcpy(d + j * ds * (int64_t)es, s + j * ss * (int64_t)es, es);
     } else {
       for (int64_t j = 0; j < inner; j++)
         store(dst->dtype, dst->data, doff + j * ds, load(src->dtype, src->data, so + j * ss));
