@@ -13,6 +13,7 @@
 #include "gdl/ops.h"
 #include "gdl/io.h"
 #include "gdl/config.h"
+#include "gdl/grid.h"
 #include "gdl/nn.h"
 
 #endif

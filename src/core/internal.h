@@ -20,7 +20,7 @@ typedef struct gdl_node {
   gdl_tensor **in;  /* inputs; an optional input may be NULL */
   gdl_tensor *out;
   gdl_ctx *ctx;
-  int64_t i[8];     /* integer attributes (axes, seeds, flags) */
+  int64_t i[16];    /* integer attributes (axes, seeds, flags) */
   double f[4];      /* float attributes (slopes, eps, ...) */
   void *saved;      /* op-specific arrays kept for backward (arena) */
   void *aux;        /* op-specific pointer not owned by the node */

@@ -1,0 +1,403 @@
+/* Convolution over 1-3 spatial axes by im2col + GEMM, and its transpose.
+ *
+ * Geometry: x [N, C, *S] with S padded to 3 axes (D, H, W; missing ones are 1),
+ * weight [O, C/G, *K]. For one sample and group g, with col = im2col(x_n):
+ *     y[n, g]  = W_g [O/G, (C/G)|K|] @ col_g [(C/G)|K|, |S'|]        (forward)
+ *     dcol_g   = W_g^T @ dy[n, g],  dx_n += col2im(dcol)               (data grad)
+ *     dW_g    += dy[n, g] @ col_g^T                                    (weight grad)
+ * The transposed convolution runs the same three kernels with the roles of the
+ * forward and the data gradient exchanged. Samples are spread over threads; the
+ * weight gradient is summed over a fixed number of sample blocks and then over
+ * blocks in order, so results never depend on the thread count. */
+#include "core/internal.h"
+#include "gdl/grid.h"
+#include "ops/blas.h"
+#include "ops/sample.h"
+
+typedef struct {
+  int64_t N, C, O, G;                 /* batch, input and output channels, groups */
+  int64_t in[3], k[3], out[3];        /* spatial sizes (D, H, W) */
+  int64_t s[3], p[3], d[3];           /* stride, zero padding, dilation */
+} geom;
+
+static int64_t vol(const int64_t *a) { return a[0] * a[1] * a[2]; }
+
+static bool trivial(const geom *g) { /* 1x1, stride 1, no padding: col is x itself */
+  for (int a = 0; a < 3; a++)
+    if (g->k[a] != 1 || g->s[a] != 1 || g->p[a] != 0) return false;
+  return true;
+}
+
+/* col[(c, kd, kh, kw), (od, oh, ow)] = x[c, od s - p + kd d, ...] or 0 outside. */
+#define DEFINE_IM2COL(T)                                                                        \
+  static void im2col_##T(const geom *g, const T *x, T *col) {                                   \
+    int64_t P = vol(g->out), kv = vol(g->k);                                                    \
+    for (int64_t c = 0; c < g->C; c++)                                                          \
+      for (int64_t r = 0; r < kv; r++) {                                                        \
+        int64_t a = r / (g->k[1] * g->k[2]), b = r / g->k[2] % g->k[1], e = r % g->k[2];        \
+        T *row = col + (c * kv + r) * P;                                                        \
+        const T *xc = x + c * vol(g->in);                                                       \
+        for (int64_t od = 0; od < g->out[0]; od++) {                                            \
+          int64_t id = od * g->s[0] - g->p[0] + a * g->d[0];                                    \
+          for (int64_t oh = 0; oh < g->out[1]; oh++) {                                          \
+            int64_t ih = oh * g->s[1] - g->p[1] + b * g->d[1];                                  \
+            T *dst = row + (od * g->out[1] + oh) * g->out[2];                                   \
+            if (id < 0 || id >= g->in[0] || ih < 0 || ih >= g->in[1]) {                         \
+              memset(dst, 0, sizeof(T) * (size_t)g->out[2]);                                    \
+              continue;                                                                         \
+            }                                                                                   \
+            const T *src = xc + (id * g->in[1] + ih) * g->in[2];                                \
+            for (int64_t ow = 0; ow < g->out[2]; ow++) {                                        \
+              int64_t iw = ow * g->s[2] - g->p[2] + e * g->d[2];                                \
+              dst[ow] = iw >= 0 && iw < g->in[2] ? src[iw] : 0;                                 \
+            }                                                                                   \
+          }                                                                                     \
+        }                                                                                       \
+      }                                                                                         \
+  }                                                                                             \
+  static void col2im_##T(const geom *g, const T *col, T *x) { /* x += the adjoint */          \
+    int64_t P = vol(g->out), kv = vol(g->k);                                                    \
+    for (int64_t c = 0; c < g->C; c++)                                                          \
+      for (int64_t r = 0; r < kv; r++) {                                                        \
+        int64_t a = r / (g->k[1] * g->k[2]), b = r / g->k[2] % g->k[1], e = r % g->k[2];        \
+        const T *row = col + (c * kv + r) * P;                                                  \
+        T *xc = x + c * vol(g->in);                                                             \
+        for (int64_t od = 0; od < g->out[0]; od++) {                                            \
+          int64_t id = od * g->s[0] - g->p[0] + a * g->d[0];                                    \
+          if (id < 0 || id >= g->in[0]) continue;                                               \
+          for (int64_t oh = 0; oh < g->out[1]; oh++) {                                          \
+            int64_t ih = oh * g->s[1] - g->p[1] + b * g->d[1];                                  \
+            if (ih < 0 || ih >= g->in[1]) continue;                                             \
+            const T *src = row + (od * g->out[1] + oh) * g->out[2];                             \
+            T *dst = xc + (id * g->in[1] + ih) * g->in[2];                                      \
+            for (int64_t ow = 0; ow < g->out[2]; ow++) {                                        \
+              int64_t iw = ow * g->s[2] - g->p[2] + e * g->d[2];                                \
+              if (iw >= 0 && iw < g->in[2]) dst[iw] += src[ow];                                 \
+            }                                                                                   \
+          }                                                                                     \
+        }                                                                                       \
+      }                                                                                         \
+  }
+DEFINE_IM2COL(float)
+DEFINE_IM2COL(double)
+
+static void im2col(gdl_dtype t, const geom *g, const void *x, void *col) {
+  if (t == GDL_F32) im2col_float(g, x, col);
+  else im2col_double(g, x, col);
+}
+
+static void col2im(gdl_dtype t, const geom *g, const void *col, void *x) {
+  if (t == GDL_F32) col2im_float(g, col, x);
+  else col2im_double(g, col, x);
+}
+
+static bool threaded(int64_t n) {
+#ifdef _OPENMP
+  return n > 1 && omp_get_max_threads() > 1;
+#else
+  (void)n;
+  return false;
+#endif
+}
+
+static int tid(void) {
+#ifdef _OPENMP
+  return omp_get_thread_num();
+#else
+  return 0;
+#endif
+}
+
+static int max_threads(void) {
+#ifdef _OPENMP
+  return omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
+
+/* y = conv(x) (beta 0) or y += conv(x) (beta 1). */
+static void fwd_data(gdl_ctx *ctx, gdl_dtype t, const geom *g, const void *x, const void *w, void *y,
+                     double beta) {
+  size_t es = gdl_dtype_size(t);
+  int64_t P = vol(g->out), Pin = vol(g->in), Cg = g->C / g->G, Og = g->O / g->G, K = Cg * vol(g->k);
+  bool par = threaded(g->N), direct = trivial(g);
+  size_t colsz = direct ? 0 : (size_t)(g->C * vol(g->k) * P) * es;
+  char *cols = direct ? NULL : gdl_ctx_alloc(ctx, colsz * (size_t)(par ? max_threads() : 1));
+  GDL_OMP(omp parallel for schedule(static) if (par))
+  for (int64_t n = 0; n < g->N; n++) {
+    const char *xn = (const char *)x + (size_t)(n * g->C * Pin) * es;
+    const char *col = xn;
+    if (!direct) {
+      char *buf = cols + colsz * (size_t)(par ? tid() : 0);
+      im2col(t, g, xn, buf);
+      col = buf;
+    }
+    for (int64_t gi = 0; gi < g->G; gi++)
+      gdl__gemm(t, false, false, Og, P, K, 1, (const char *)w + (size_t)(gi * Og * K) * es, K,
+                col + (size_t)(gi * K * P) * es, P, beta,
+                (char *)y + (size_t)((n * g->O + gi * Og) * P) * es, P);
+  }
+}
+
+/* dx += conv^T(dy). */
+static void bwd_data(gdl_ctx *ctx, gdl_dtype t, const geom *g, const void *dy, const void *w, void *dx) {
+  size_t es = gdl_dtype_size(t);
+  int64_t P = vol(g->out), Pin = vol(g->in), Cg = g->C / g->G, Og = g->O / g->G, K = Cg * vol(g->k);
+  bool par = threaded(g->N), direct = trivial(g);
+  size_t colsz = (size_t)(g->C * vol(g->k) * P) * es;
+  char *cols = direct ? NULL : gdl_ctx_alloc(ctx, colsz * (size_t)(par ? max_threads() : 1));
+  GDL_OMP(omp parallel for schedule(static) if (par))
+  for (int64_t n = 0; n < g->N; n++) {
+    char *dxn = (char *)dx + (size_t)(n * g->C * Pin) * es;
+    char *dcol = direct ? dxn : cols + colsz * (size_t)(par ? tid() : 0);
+    for (int64_t gi = 0; gi < g->G; gi++)
+      gdl__gemm(t, true, false, K, P, Og, 1, (const char *)w + (size_t)(gi * Og * K) * es, K,
+                (const char *)dy + (size_t)((n * g->O + gi * Og) * P) * es, P, direct ? 1 : 0,
+                dcol + (size_t)(gi * K * P) * es, P);
+    if (!direct) col2im(t, g, dcol, dxn);
+  }
+}
+
+#define WBLOCKS 8 /* weight-gradient partial sums: fixed, whatever the thread count */
+
+/* dw += sum_n dy_n col(x_n)^T. */
+static void bwd_weight(gdl_ctx *ctx, gdl_dtype t, const geom *g, const void *x, const void *dy, void *dw) {
+  size_t es = gdl_dtype_size(t);
+  int64_t P = vol(g->out), Pin = vol(g->in), Cg = g->C / g->G, Og = g->O / g->G, K = Cg * vol(g->k);
+  int64_t nb = g->N < WBLOCKS ? g->N : WBLOCKS, wsz = g->O * K;
+  bool par = threaded(nb), direct = trivial(g);
+  size_t colsz = direct ? 0 : (size_t)(g->C * vol(g->k) * P) * es;
+  char *cols = direct ? NULL : gdl_ctx_alloc(ctx, colsz * (size_t)nb);
+  char *part = gdl_ctx_alloc(ctx, (size_t)(wsz * nb) * es);
+  GDL_OMP(omp parallel for schedule(static) if (par))
+  for (int64_t b = 0; b < nb; b++) {
+    char *pw = part + (size_t)(b * wsz) * es;
+    for (int64_t n = b * g->N / nb; n < (b + 1) * g->N / nb; n++) {
+      const char *xn = (const char *)x + (size_t)(n * g->C * Pin) * es, *col = xn;
+      if (!direct) {
+        im2col(t, g, xn, cols + colsz * (size_t)b);
+        col = cols + colsz * (size_t)b;
+      }
+      for (int64_t gi = 0; gi < g->G; gi++)
+        gdl__gemm(t, false, true, Og, K, P, 1, (const char *)dy + (size_t)((n * g->O + gi * Og) * P) * es,
+                  P, col + (size_t)(gi * K * P) * es, P, 1, pw + (size_t)(gi * Og * K) * es, K);
+    }
+  }
+  GDL_FLOAT_SWITCH(t, T, {
+    T *W = dw;
+    const T *PW = (const T *)part;
+    GDL_PARALLEL_FOR_IF(wsz * nb > GDL_PAR_MIN)
+    for (int64_t i = 0; i < wsz; i++) {
+      T acc = 0;
+      for (int64_t b = 0; b < nb; b++) acc += PW[b * wsz + i];
+      W[i] += acc;
+    }
+  });
+}
+
+/* y[n, o, :] += b[o];  db[o] += sum_{n, p} dy[n, o, p]. */
+static void bias_fwd(gdl_dtype t, int64_t N, int64_t O, int64_t P, const void *b, void *y) {
+  GDL_FLOAT_SWITCH(t, T, {
+    const T *B = b;
+    T *Y = y;
+    GDL_PARALLEL_FOR_IF(N * O * P > GDL_PAR_MIN)
+    for (int64_t r = 0; r < N * O; r++)
+      for (int64_t p = 0; p < P; p++) Y[r * P + p] += B[r % O];
+  });
+}
+
+static void bias_bwd(gdl_dtype t, int64_t N, int64_t O, int64_t P, const void *dy, void *db) {
+  GDL_FLOAT_SWITCH(t, T, {
+    const T *DY = dy;
+    T *DB = db;
+    GDL_PARALLEL_FOR_IF(N * O * P > GDL_PAR_MIN)
+    for (int64_t o = 0; o < O; o++) {
+      T acc = 0;
+      for (int64_t n = 0; n < N; n++)
+        for (int64_t p = 0; p < P; p++) acc += DY[(n * O + o) * P + p];
+      DB[o] += acc;
+    }
+  });
+}
+
+/* ---- the ops -------------------------------------------------------------- */
+
+typedef struct {
+  geom g;           /* of the underlying forward convolution */
+  const void *x;    /* contiguous input (kept for the weight gradient) */
+} conv_state;
+
+void gdl__conv_fwd(gdl_node *n) {
+  conv_state *st = n->saved;
+  gdl_tensor *x = n->in[0], *w = n->in[1], *b = n->in[2], *y = n->out;
+  st->x = gdl__contig(n->ctx, x);
+  fwd_data(n->ctx, y->dtype, &st->g, st->x, gdl__contig(n->ctx, w), y->data, 0);
+  if (b) bias_fwd(y->dtype, st->g.N, st->g.O, vol(st->g.out), gdl__contig(n->ctx, b), y->data);
+}
+
+void gdl__conv_bwd(gdl_ctx *ctx, gdl_node *n) {
+  conv_state *st = n->saved;
+  gdl_tensor *gx = gdl__grad(ctx, n->in[0]), *gw = gdl__grad(ctx, n->in[1]), *gb = gdl__grad(ctx, n->in[2]);
+  const void *dy = n->out->grad->data;
+  gdl_dtype t = n->out->dtype;
+  if (gx) bwd_data(ctx, t, &st->g, dy, gdl__contig(ctx, n->in[1]), gx->data);
+  if (gw) bwd_weight(ctx, t, &st->g, st->x, dy, gw->data);
+  if (gb) bias_bwd(t, st->g.N, st->g.O, vol(st->g.out), dy, gb->data);
+}
+
+void gdl__conv_transpose_fwd(gdl_node *n) {
+  conv_state *st = n->saved;
+  gdl_tensor *x = n->in[0], *w = n->in[1], *b = n->in[2], *y = n->out;
+  st->x = gdl__contig(n->ctx, x);
+  memset(y->data, 0, gdl_tensor_nbytes(y));
+  bwd_data(n->ctx, y->dtype, &st->g, st->x, gdl__contig(n->ctx, w), y->data);
+  if (b) bias_fwd(y->dtype, st->g.N, st->g.C, vol(st->g.in), gdl__contig(n->ctx, b), y->data);
+}
+
+void gdl__conv_transpose_bwd(gdl_ctx *ctx, gdl_node *n) {
+  conv_state *st = n->saved;
+  gdl_tensor *gx = gdl__grad(ctx, n->in[0]), *gw = gdl__grad(ctx, n->in[1]), *gb = gdl__grad(ctx, n->in[2]);
+  const void *dy = n->out->grad->data;
+  gdl_dtype t = n->out->dtype;
+  if (gx) fwd_data(ctx, t, &st->g, dy, gdl__contig(ctx, n->in[1]), gx->data, 1);
+  if (gw) bwd_weight(ctx, t, &st->g, dy, st->x, gw->data);
+  if (gb) bias_bwd(t, st->g.N, st->g.C, vol(st->g.in), dy, gb->data);
+}
+
+static int64_t or1(int v) { return v > 0 ? v : 1; }
+
+/* Fills the geometry's common part from x [N, C, *S], w [A, B, *K] and the options. */
+static void geom_common(geom *g, const gdl_tensor *x, const gdl_tensor *w, const gdl_conv_opts *o,
+                        const char *op) {
+  int nsp = x->ndim - 2;
+  GDL_CHECK_FLOAT(x, op);
+  GDL_ASSERT(nsp >= 1 && nsp <= 3, "%s: input must be [N, C, ...] with 1 to 3 spatial axes", op);
+  GDL_ASSERT(w->ndim == x->ndim && w->dtype == x->dtype, "%s: weight must be [*, *, k...] matching the input", op);
+  *g = (geom){.N = x->shape[0], .G = o->groups > 0 ? o->groups : 1};
+  for (int a = 0; a < 3; a++) {
+    int sa = a - (3 - nsp); /* the tensor's spatial axis for slot a */
+    bool has = sa >= 0;
+    g->k[a] = has ? w->shape[2 + sa] : 1;
+    g->s[a] = has ? or1(o->stride[sa]) : 1;
+    g->p[a] = has && o->padding_mode == GDL_PAD_ZEROS ? o->padding[sa] : 0;
+    g->d[a] = has ? or1(o->dilation[sa]) : 1;
+    GDL_ASSERT(g->p[a] >= 0, "%s: negative padding", op);
+  }
+}
+
+static gdl_tensor *conv_node(gdl_ctx *ctx, int op, gdl_tensor *x, gdl_tensor *w, gdl_tensor *b,
+                             const geom *g, gdl_shape out) {
+  gdl_tensor *y = gdl_tensor_new(ctx, x->dtype, out);
+  gdl_node *n = gdl__node(ctx, op, y, 3, (gdl_tensor *[]){x, w, b});
+  conv_state *st = gdl_ctx_alloc(ctx, sizeof *st);
+  st->g = *g;
+  n->saved = st;
+  return gdl__run(n);
+}
+
+/* Non-zero padding modes pad explicitly first; the convolution then pads nothing. */
+static gdl_tensor *prepad(gdl_ctx *ctx, gdl_tensor *x, const gdl_conv_opts *o) {
+  if (o->padding_mode == GDL_PAD_ZEROS) return x;
+  int nsp = x->ndim - 2, pads[6];
+  for (int a = 0; a < nsp; a++) pads[2 * a] = pads[2 * a + 1] = o->padding[a];
+  return gdl_pad(ctx, x, pads, 2 * nsp, o->padding_mode, 0);
+}
+
+gdl_tensor *gdl_conv(gdl_ctx *ctx, gdl_tensor *x, gdl_tensor *w, gdl_tensor *b, const gdl_conv_opts *o) {
+  x = prepad(ctx, x, o);
+  geom g;
+  geom_common(&g, x, w, o, "conv");
+  int nsp = x->ndim - 2;
+  g.C = x->shape[1];
+  g.O = w->shape[0];
+  GDL_ASSERT(g.C % g.G == 0 && g.O % g.G == 0 && w->shape[1] == g.C / g.G,
+             "conv: %lld input and %lld output channels, %lld groups: weight must be [%lld, %lld, ...], got [%lld, %lld, ...]",
+             (long long)g.C, (long long)g.O, (long long)g.G, (long long)g.O, (long long)(g.C / g.G),
+             (long long)w->shape[0], (long long)w->shape[1]);
+  GDL_ASSERT(!b || (b->ndim == 1 && b->shape[0] == g.O && b->dtype == x->dtype), "conv: bias must be [%lld]", (long long)g.O);
+  gdl_shape out = {.ndim = x->ndim, .d = {g.N, g.O}};
+  for (int a = 0; a < 3; a++) {
+    int sa = a - (3 - nsp);
+    g.in[a] = sa >= 0 ? x->shape[2 + sa] : 1;
+    g.out[a] = (g.in[a] + 2 * g.p[a] - g.d[a] * (g.k[a] - 1) - 1) / g.s[a] + 1;
+    GDL_ASSERT(g.in[a] + 2 * g.p[a] >= g.d[a] * (g.k[a] - 1) + 1, "conv: kernel larger than the padded input");
+    if (sa >= 0) out.d[2 + sa] = g.out[a];
+  }
+  return conv_node(ctx, GDL_OP_CONV, x, w, b, &g, out);
+}
+
+gdl_tensor *gdl_conv_transpose(gdl_ctx *ctx, gdl_tensor *x, gdl_tensor *w, gdl_tensor *b,
+                               const gdl_conv_opts *o) {
+  GDL_ASSERT(o->padding_mode == GDL_PAD_ZEROS, "conv_transpose: only zero padding");
+  geom g;
+  geom_common(&g, x, w, o, "conv_transpose");
+  int nsp = x->ndim - 2;
+  /* The underlying convolution maps the output space back to the input space. */
+  g.O = x->shape[1];
+  g.C = w->shape[1] * g.G;
+  GDL_ASSERT(w->shape[0] == g.O && g.O % g.G == 0,
+             "conv_transpose: weight must be [%lld, out/groups, ...]", (long long)g.O);
+  GDL_ASSERT(!b || (b->ndim == 1 && b->shape[0] == g.C && b->dtype == x->dtype), "conv_transpose: bias must be [%lld]", (long long)g.C);
+  gdl_shape out = {.ndim = x->ndim, .d = {g.N, g.C}};
+  for (int a = 0; a < 3; a++) {
+    int sa = a - (3 - nsp);
+    int64_t op = sa >= 0 ? o->output_padding[sa] : 0;
+    g.out[a] = sa >= 0 ? x->shape[2 + sa] : 1;
+    g.in[a] = (g.out[a] - 1) * g.s[a] - 2 * g.p[a] + g.d[a] * (g.k[a] - 1) + op + 1;
+    GDL_ASSERT(g.in[a] >= 1 && op >= 0 && (op < g.s[a] || op < g.d[a]), "conv_transpose: bad output size");
+    if (sa >= 0) out.d[2 + sa] = g.in[a];
+  }
+  return conv_node(ctx, GDL_OP_CONV_TRANSPOSE, x, w, b, &g, out);
+}
+
+gdl_tensor *gdl_conv2d(gdl_ctx *ctx, gdl_tensor *x, gdl_tensor *w, gdl_tensor *b, int stride, int padding) {
+  gdl_conv_opts o = {.stride = {stride, stride}, .padding = {padding, padding}};
+  return gdl_conv(ctx, x, w, b, &o);
+}
+
+/* Samples: 2-d with stride, padding, dilation and groups; 1-d; 3-d; 1x1; circular. */
+gdl_tensor *gdl__conv_sample(gdl_ctx *ctx, gdl_rng *rng, gdl_dtype t, int v) {
+  gdl_conv_opts o = {0};
+  gdl_tensor *x, *w, *b = NULL;
+  switch (v) {
+    case 0:
+      x = gdl__sample_leaf(ctx, rng, t, GDL_SHAPE(2, 4, 6, 5), -1, 1);
+      w = gdl__sample_leaf(ctx, rng, t, GDL_SHAPE(6, 2, 3, 2), -1, 1);
+      b = gdl__sample_leaf(ctx, rng, t, GDL_SHAPE(6), -1, 1);
+      o = (gdl_conv_opts){.stride = {2, 1}, .padding = {1, 1}, .dilation = {1, 2}, .groups = 2};
+      break;
+    case 1:
+      x = gdl__sample_leaf(ctx, rng, t, GDL_SHAPE(3, 2, 7), -1, 1);
+      w = gdl__sample_leaf(ctx, rng, t, GDL_SHAPE(3, 2, 3), -1, 1);
+      o.padding[0] = 2;
+      break;
+    case 2:
+      x = gdl__sample_leaf(ctx, rng, t, GDL_SHAPE(2, 2, 3, 4, 3), -1, 1);
+      w = gdl__sample_leaf(ctx, rng, t, GDL_SHAPE(2, 2, 2, 3, 2), -1, 1);
+      b = gdl__sample_leaf(ctx, rng, t, GDL_SHAPE(2), -1, 1);
+      o = (gdl_conv_opts){.stride = {1, 2, 1}, .padding = {1, 0, 1}};
+      break;
+    case 3:
+      x = gdl__sample_leaf(ctx, rng, t, GDL_SHAPE(2, 3, 4, 4), -1, 1);
+      w = gdl__sample_leaf(ctx, rng, t, GDL_SHAPE(5, 3, 1, 1), -1, 1);
+      break;
+    case 4:
+      x = gdl__sample_leaf(ctx, rng, t, GDL_SHAPE(2, 2, 5, 5), -1, 1);
+      w = gdl__sample_leaf(ctx, rng, t, GDL_SHAPE(3, 2, 3, 3), -1, 1);
+      o = (gdl_conv_opts){.padding = {1, 1}, .padding_mode = GDL_PAD_CIRCULAR};
+      break;
+    default: return NULL;
+  }
+  return gdl_conv(ctx, x, w, b, &o);
+}
+
+gdl_tensor *gdl__conv_transpose_sample(gdl_ctx *ctx, gdl_rng *rng, gdl_dtype t, int v) {
+  if (v > 1) return NULL;
+  gdl_tensor *x = gdl__sample_leaf(ctx, rng, t, v ? GDL_SHAPE(2, 4, 5) : GDL_SHAPE(2, 4, 3, 3), -1, 1);
+  gdl_tensor *w = gdl__sample_leaf(ctx, rng, t, v ? GDL_SHAPE(4, 3, 3) : GDL_SHAPE(4, 1, 3, 2), -1, 1);
+  gdl_tensor *b = gdl__sample_leaf(ctx, rng, t, GDL_SHAPE(v ? 3 : 2), -1, 1);
+  gdl_conv_opts o = v ? (gdl_conv_opts){.stride = {2}, .padding = {1}, .output_padding = {1}}
+                      : (gdl_conv_opts){.stride = {2, 1}, .padding = {1, 0}, .groups = 2, .dilation = {1, 2}};
+  return gdl_conv_transpose(ctx, x, w, b, &o);
+}
