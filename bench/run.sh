@@ -56,6 +56,36 @@ fi
 
 # ---- run ------------------------------------------------------------------------
 clean=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE)
+
+# Other work on the machine (builds, fuzzers) ruins the 2-thread figures: an
+# OpenMP barrier waits for a thread that is not running. Before each section,
+# wait (up to BENCH_QUIET_WAIT seconds, default 300) until the CPUs are idle
+# for a second (under 15% of one core busy), and say so when they never were.
+busy_pct() { # percent of one core busy over 1 s, all CPUs together
+  local a b
+  read -r -a a < <(grep '^cpu ' /proc/stat)
+  sleep 1
+  read -r -a b < <(grep '^cpu ' /proc/stat)
+  local ta=0 tb=0 i
+  for i in 1 2 3 4 5 6 7 8; do ta=$((ta + a[i])); tb=$((tb + b[i])); done
+  local idle=$(( (b[4] + b[5]) - (a[4] + a[5]) )) total=$((tb - ta)) n
+  n=$(nproc)
+  [ "$total" -gt 0 ] || { echo 0; return; }
+  echo $(( (total - idle) * 100 * n / total ))
+}
+wait_quiet() {
+  local limit=${BENCH_QUIET_WAIT:-300} waited=0 b
+  while b=$(busy_pct); [ "$b" -ge 15 ]; do
+    if [ "$waited" -ge "$limit" ]; then
+      echo "(warning: the machine is busy, ${b}% of a core in use by other processes; figures may be skewed)"
+      ps -eo pcpu,comm --sort=-pcpu | sed -n '2,4p' | sed 's/^/  busy: /'
+      return
+    fi
+    waited=$((waited + 1))
+  done
+  [ "$waited" -gt 0 ] && echo "(waited ${waited}s for other processes to finish)"
+  return 0
+}
 out="$build/results"
 mkdir -p "$out"
 
@@ -71,16 +101,21 @@ echo "benchmarks run with: env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews the 2-thread figures)"
 
 echo; echo "== peak"
+wait_quiet
 "${clean[@]}" "$bin/peak" | tee "$out/peak.txt" | grep -v '^PEAK'
 
 echo; echo "== matmul (gdl, OpenBLAS direct)"
+wait_quiet
 "${clean[@]}" "$bin/bench_matmul" $quick | tee "$out/matmul.txt" | grep -v '^RESULT'
 echo; echo "== matmul (torch)"
+wait_quiet
 "${clean[@]}" "$py" "$root/bench/matmul_torch.py" $quick | tee "$out/matmul_torch.txt" | grep -v '^RESULT'
 
 echo; echo "== MLP training step (gdl)"
+wait_quiet
 "${clean[@]}" "$bin/bench_mlp" --steps "$steps" --warmup "$warmup" | tee "$out/mlp.txt" | grep -v '^RESULT'
 echo; echo "== MLP training step (torch)"
+wait_quiet
 "${clean[@]}" "$py" "$root/bench/mlp_torch.py" --steps "$steps" --warmup "$warmup" \
   | tee "$out/mlp_torch.txt" | grep -v '^RESULT'
 
@@ -97,8 +132,10 @@ for e in "${extra[@]+"${extra[@]}"}"; do
   tag="${e%%|*}"
   read -r -a runner <<<"${e#*|}"
   echo; echo "== [$tag] matmul (gdl, OpenBLAS direct), run with: ${e#*|}"
+  wait_quiet
   "${runner[@]}" "$bin/bench_matmul" $quick | tee "$out/matmul.$tag.txt" | grep -v '^RESULT'
   echo; echo "== [$tag] MLP training step (gdl), run with: ${e#*|}"
+  wait_quiet
   "${runner[@]}" "$bin/bench_mlp" --steps "$steps" --warmup "$warmup" | tee "$out/mlp.$tag.txt" | grep -v '^RESULT'
 done
 

@@ -24,12 +24,24 @@ typedef struct {
 int cli_parse_args(int argc, char **argv, const char *usage, const char *accepts, cli_args *a);
 
 /* The data of a config's [data] section. */
+/* Training-time augmentation of image batches ([data] augment_* keys). */
+typedef struct {
+  bool flip;
+  int64_t crop, translate;
+  double rotate, fill; /* fill: the normalised value of a black pixel */
+} cli_augment;
+
 typedef struct {
   gdl_dataset train, val, test;
   gdl_shape sample_shape;
   int64_t num_classes;
+  cli_augment augment;
+  bool augmenting;
   gdl_tensor *owned[6];
 } cli_data;
+
+/* The gdl_train_opts.augment callback for a cli_augment. */
+void cli_augment_batch(gdl_tensor *x, gdl_rng *rng, void *augment);
 
 gdl_status cli_data_load(gdl_section *s, uint64_t seed, cli_data *d);
 void cli_data_free(cli_data *d);
@@ -44,6 +56,12 @@ int cli_train(int argc, char **argv);
 int cli_eval(int argc, char **argv);
 int cli_predict(int argc, char **argv);
 int cli_info(int argc, char **argv);
+
+/* Graph configs ([data] dataset = planetoid | npz-graph | tu), in cli/graph.c:
+ * cli_train and cli_eval hand them to these. */
+bool cli_graph_config(int argc, char **argv);
+int cli_graph_train(int argc, char **argv);
+int cli_graph_eval(int argc, char **argv);
 
 /* Writes text to path atomically (temporary file + rename). */
 gdl_status cli_write_file(const char *path, const char *text, size_t n);

@@ -4,8 +4,8 @@
 
 #include "cli.h"
 
-static const char *const dataset_names[] = {"fashion-mnist", "mnist", "npz", NULL};
-enum { FASHION, MNIST, NPZ };
+static const char *const dataset_names[] = {"fashion-mnist", "mnist", "npz", "none", NULL};
+enum { FASHION, MNIST, NPZ, NONE };
 
 /* Rows idx[0..n) of x as a new heap tensor. */
 static gdl_tensor *take_rows(const gdl_tensor *x, const int64_t *idx, int64_t n) {
@@ -95,8 +95,29 @@ gdl_status cli_data_load(gdl_section *s, uint64_t seed, cli_data *d) {
   if (!st) st = gdl_section_double(s, "mean", kind == MNIST ? 0.1307 : 0.2860, &mean);
   if (!st) st = gdl_section_double(s, "std", kind == MNIST ? 0.3081 : 0.3530, &std);
   if (!st && std <= 0) st = gdl_section_error(s, "std", "must be positive");
+  cli_augment *au = &d->augment;
+  if (!st) st = gdl_section_bool(s, "augment_flip", false, &au->flip);
+  if (!st) st = gdl_section_int(s, "augment_crop", 0, &au->crop);
+  if (!st) st = gdl_section_int(s, "augment_translate", 0, &au->translate);
+  if (!st) st = gdl_section_double(s, "augment_rotate", 0, &au->rotate);
+  if (!st && au->crop < 0) st = gdl_section_error(s, "augment_crop", "must be >= 0 (pixels)");
+  if (!st && au->translate < 0) st = gdl_section_error(s, "augment_translate", "must be >= 0 (pixels)");
+  if (!st && (au->rotate < 0 || au->rotate > 180)) st = gdl_section_error(s, "augment_rotate", "must be in [0, 180] degrees");
   if (st) return st;
+  d->augmenting = au->flip || au->crop || au->translate || au->rotate > 0;
 
+  if (kind == NONE) { /* a model without data (gdl info, gdl predict): shape and classes given */
+    int64_t shape[GDL_MAX_DIMS];
+    int n;
+    gdl_section_mark_used(s);
+    st = gdl_section_ints(s, "shape", shape, GDL_MAX_DIMS - 1, &n);
+    if (!st && !n) st = gdl_section_error(s, "shape", "is required with dataset = none (e.g. shape = 3, 224, 224)");
+    if (!st) st = gdl_section_int(s, "classes", 0, &d->num_classes);
+    if (st) return st;
+    d->sample_shape.ndim = n;
+    for (int i = 0; i < n; i++) d->sample_shape.d[i] = shape[i];
+    return GDL_OK;
+  }
   gdl_tensor *x, *y, *tx, *ty;
   if (kind == NPZ) {
     st = load_npz_pair(s, "train", &x, &y);
@@ -152,6 +173,9 @@ gdl_status cli_data_load(gdl_section *s, uint64_t seed, cli_data *d) {
     }
   }
   d->num_classes = maxy + 1;
+  d->augment.fill = shift; /* where a black (0) pixel lands after scaling */
+  if (d->augmenting && d->train.x->ndim != 4)
+    return gdl_section_error(s, "augment_flip", "augmentation needs image samples [C, H, W]");
   for (int i = 0; i < 3; i++) sets[i]->num_classes = d->num_classes;
   d->sample_shape = gdl_tensor_shape(d->train.x);
   d->sample_shape.ndim--;
@@ -162,4 +186,12 @@ gdl_status cli_data_load(gdl_section *s, uint64_t seed, cli_data *d) {
 void cli_data_free(cli_data *d) {
   for (int i = 0; i < 6; i++) gdl_tensor_free(d->owned[i]);
   memset(d, 0, sizeof *d);
+}
+
+void cli_augment_batch(gdl_tensor *x, gdl_rng *rng, void *augment) {
+  const cli_augment *a = augment;
+  if (a->flip) gdl_augment_flip(x, rng);
+  if (a->crop) gdl_augment_crop(x, (int)a->crop, a->fill, rng);
+  if (a->translate) gdl_augment_translate(x, (int)a->translate, a->fill, rng);
+  if (a->rotate > 0) gdl_augment_rotate(x, a->rotate, a->fill, rng);
 }

@@ -229,6 +229,8 @@ static int session_open(session *s, const cli_args *a, bool need_data) {
     return 0;
   }
   if (cli_data_load(ds, s->t.o.seed, &s->data)) return 1;
+  if (!s->data.train.x)
+    return gdl_error(GDL_ERR_CONFIG, "%s: [data] dataset = none: there is nothing to train or evaluate on", a->file), 1;
   if (!(s->model = cli_model_build(s->cfg, s->data.sample_shape, s->t.dtype, s->t.o.seed))) return 1;
   if (gdl_config_check_unused(s->cfg)) return 1;
   gdl_shape out = gdl_model_out_shape(s->model);
@@ -239,6 +241,7 @@ static int session_open(session *s, const cli_args *a, bool need_data) {
 }
 
 int cli_train(int argc, char **argv) {
+  if (cli_graph_config(argc, argv)) return cli_graph_train(argc, argv); /* cli/graph.c */
   cli_args a;
   int rc = cli_parse_args(argc, argv, train_usage, "set resume quiet threads", &a);
   if (rc >= 0) return rc;
@@ -262,6 +265,10 @@ int cli_train(int argc, char **argv) {
   o.user = &r;
   o.checkpoint = ckpt;
   o.resume = a.resume;
+  if (s.data.augmenting) {
+    o.augment = cli_augment_batch;
+    o.augment_user = &s.data.augment;
+  }
   if (!a.quiet)
     printf("%s: %lld training, %lld validation, %lld test samples; model %d layers, %lld parameters; %d threads\n",
            a.file, (long long)s.data.train.x->shape[0], (long long)(s.data.val.x ? s.data.val.x->shape[0] : 0),
@@ -296,6 +303,7 @@ static const char eval_usage[] =
     "test_accuracy=... test_loss=... n=...\n";
 
 int cli_eval(int argc, char **argv) {
+  if (cli_graph_config(argc, argv)) return cli_graph_eval(argc, argv); /* cli/graph.c */
   cli_args a;
   int rc = cli_parse_args(argc, argv, eval_usage, "set checkpoint threads", &a);
   if (rc >= 0) return rc;

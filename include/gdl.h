@@ -15,5 +15,7 @@
 #include "gdl/config.h"
 #include "gdl/grid.h"
 #include "gdl/nn.h"
+#include "gdl/graph.h"
+#include "gdl/wavelets.h"
 
 #endif

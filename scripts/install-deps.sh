@@ -5,7 +5,8 @@ set -euo pipefail
 
 pkgs=(
   build-essential cmake pkg-config
-  libopenblas-openmp-dev   # OpenMP flavour: BLAS and gdl share one thread pool
+  libblis-openmp-dev       # BLAS (OpenMP flavour: BLAS and gdl share one thread pool)
+  libopenblas-openmp-dev   # the alternative BLAS (cmake -DGDL_BLAS=OpenBLAS)
   zlib1g-dev libpng-dev libcjson-dev libfftw3-dev
   dataset-fashion-mnist
 )

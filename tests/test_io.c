@@ -239,7 +239,8 @@ static void test_npy_roundtrip(void) {
   x = gdl_npy_load(tmp("rtT.npy"));
   bool ok = x && x->shape[0] == 4 && x->shape[1] == 3;
   for (int i = 0; ok && i < 4; i++)
-    for (int j = 0; j < 3; j++) ok &= ((float *)x->data)[i * 3 + j] == ((float *)m->data)[j * 4 + i];
+    for (int j = 0; j < 3; j++)
+      ok &= ((float *)x->data)[i * 3 + j] == ((float *)m->data)[j * 4 + i];
   CHECK(ok, "strided tensor saved transposed");
   gdl_tensor_free(x);
   gdl_tensor_free(m);
@@ -830,8 +831,10 @@ static void corruptions(loader l, const char *src, size_t head, int iters, uint6
     memcpy(c, b, n);
     int k = 1 + (int)gdl_rng_below(&r, 4);
     for (int j = 0; j < k; j++) {
-      size_t at = gdl_rng_below(&r, 4) ? gdl_rng_below(&r, head < n ? head : n) : gdl_rng_below(&r, n);
-      c[at] = gdl_rng_below(&r, 2) ? (uint8_t)gdl_rng_below(&r, 256) : c[at] ^ (uint8_t)(1 << gdl_rng_below(&r, 8));
+      size_t at = gdl_rng_below(&r, 4) ? gdl_rng_below(&r, head < n ? head : n)
+                                       : gdl_rng_below(&r, n);
+      if (gdl_rng_below(&r, 2)) c[at] = (uint8_t)gdl_rng_below(&r, 256);
+      else c[at] ^= (uint8_t)(1 << gdl_rng_below(&r, 8));
     }
     write_bytes(p, c, n);
     bool loaded;

@@ -216,7 +216,7 @@ GDL_API gdl_layer *gdl_layer_transformer_conv(int64_t out, int64_t heads, bool c
 
 /* Readouts [N, F] -> [G, F]: global add/mean/max pooling; attention pooling
  * (AttentionalAggregation with gate_nn = Linear(F, 1): gate_nn.weight, gate_nn.bias). */
-GDL_API gdl_layer *gdl_layer_global_pool(gdl_reduce reduce);
+GDL_API gdl_layer *gdl_layer_graph_pool(gdl_reduce reduce);
 GDL_API gdl_layer *gdl_layer_attention_pool(void);
 /* TopKPooling: weight [1, in]; keeps ceil(ratio * n) nodes of each graph with the
  * largest tanh(x . w / |w|), scales them by that score and sets the induced
@@ -241,6 +241,41 @@ GDL_API void gdl_sampler_free(gdl_sampler *s);
  * any number of threads. */
 GDL_API gdl_graph *gdl_sampler_sample(gdl_sampler *s, const int64_t *seeds, int64_t n, uint64_t seed);
 
+/* ---- training ------------------------------------------------------------------------ */
+
+typedef struct gdl_graph_set gdl_graph_set;
+
+typedef struct {
+  gdl_train_opts base; /* epochs, seed, optimiser, schedule, clipping, patience, callbacks, checkpoints */
+  /* Node classification with neighbour sampling: fan-out per hop (nfanout 0 = full
+   * batch) and base.batch_size seed nodes per step. */
+  int64_t fanout[16];
+  int nfanout;
+  /* Weight decay (L2 on the gradient, base.optim.weight_decay) only on the
+   * parameters of these layer indices (ndecay 0: every parameter, by the optimiser),
+   * as Kipf & Welling decay the first layer only. */
+  int64_t decay_layers[16];
+  int ndecay;
+} gdl_graph_train_opts;
+
+GDL_API gdl_graph_train_opts gdl_graph_train_defaults(void);
+
+/* Node classification on one graph: trains on train_mask, validates on val_mask
+ * after every epoch (best validation accuracy, ties by lower loss, is restored when
+ * base.restore_best). g->x is cast to the model's dtype once. */
+GDL_API gdl_status gdl_graph_train_nodes(gdl_model *m, gdl_graph *g, const gdl_graph_train_opts *o,
+                                         gdl_train_result *r);
+/* Cross-entropy and accuracy on the nodes where mask is true (full graph, no grad). */
+GDL_API gdl_status gdl_graph_eval_nodes(gdl_model *m, gdl_graph *g, const gdl_tensor *mask, gdl_eval_result *r);
+
+/* Graph classification: trains on graphs train[0..ntrain) of s in shuffled batches
+ * of base.batch_size; validates on val (may be NULL) after every epoch. */
+GDL_API gdl_status gdl_graph_train_graphs(gdl_model *m, const gdl_graph_set *s, const int64_t *train,
+                                          int64_t ntrain, const int64_t *val, int64_t nval,
+                                          const gdl_graph_train_opts *o, gdl_train_result *r);
+GDL_API gdl_status gdl_graph_eval_graphs(gdl_model *m, const gdl_graph_set *s, const int64_t *idx, int64_t n,
+                                         int64_t batch_size, gdl_eval_result *r);
+
 /* ---- datasets ------------------------------------------------------------------------ */
 
 /* An .npz with PyG's field names: x [N, F] float, edge_index [2, E] int, y [N]
@@ -249,11 +284,11 @@ GDL_API gdl_graph *gdl_graph_load_npz(const char *path);
 GDL_API gdl_status gdl_graph_save_npz(const char *path, const gdl_graph *g);
 
 /* A set of small graphs (graph classification). */
-typedef struct {
+struct gdl_graph_set {
   int64_t n;
   gdl_graph **graphs;      /* each with x, edge_index, y [1] (and edge_attr if any) */
   int64_t num_classes, num_features, num_edge_features;
-} gdl_graph_set;
+};
 
 /* TU format: dir/name_A.txt, _graph_indicator, _graph_labels, optional
  * _node_labels (one-hot features), _node_attributes (appended when

@@ -61,6 +61,20 @@ GDL_API gdl_tensor *gdl_grid_sample(gdl_ctx *ctx, gdl_tensor *x, gdl_tensor *gri
 /* Zeroes whole channels (x [N, C, ...]) with probability p in training. */
 GDL_API gdl_tensor *gdl_dropout2d(gdl_ctx *ctx, gdl_tensor *x, double p, bool train);
 
+/* ---- layers (see gdl/nn.h; parameters named as PyTorch's: weight, bias) ----- */
+
+struct gdl_layer;
+/* A square 2-d convolution layer (configs reach every option: docs/config.md). */
+GDL_API struct gdl_layer *gdl_layer_conv2d(int64_t out, int kernel, int stride, int padding, bool bias);
+GDL_API struct gdl_layer *gdl_layer_max_pool2d(int kernel, int stride, int padding);
+GDL_API struct gdl_layer *gdl_layer_avg_pool2d(int kernel, int stride, int padding);
+GDL_API struct gdl_layer *gdl_layer_adaptive_max_pool2d(int oh, int ow);
+GDL_API struct gdl_layer *gdl_layer_adaptive_avg_pool2d(int oh, int ow);
+/* [C, H, W] -> [C] */
+GDL_API struct gdl_layer *gdl_layer_global_pool(bool max);
+GDL_API struct gdl_layer *gdl_layer_dropout2d(double p);
+GDL_API struct gdl_layer *gdl_layer_upsample(int scale, bool bilinear);
+
 /* ---- image augmentation, in place on a batch [N, C, H, W] (float) --------- */
 /* Each image draws its own random parameters from rng; `fill` is the value of
  * pixels that come from outside the image. */

@@ -61,6 +61,9 @@ GDL_API gdl_layer *gdl_layer_batch_norm(double eps, double momentum);
 GDL_API gdl_layer *gdl_layer_embedding(int64_t num, int64_t dim);
 /* [N, a, b, ...] -> [N, a*b*...] */
 GDL_API gdl_layer *gdl_layer_flatten(void);
+/* Residual connection: adds the output of layer `from` (an index of the model,
+ * -1 for the model's input) to its input, which must have the same shape. */
+GDL_API gdl_layer *gdl_layer_shortcut(int64_t from);
 GDL_API void gdl_layer_free(gdl_layer *l);
 
 /* ---- models ------------------------------------------------------------------- */
@@ -190,7 +193,8 @@ typedef struct {
   int64_t patience;       /* early stopping on validation accuracy; 0 = off */
   bool restore_best;      /* end with the weights of the best validation epoch */
   /* Optional per-batch augmentation of x (in the model's dtype), seeded. */
-  void (*augment)(gdl_tensor *x, gdl_rng *rng, void *user);
+  void (*augment)(gdl_tensor *x, gdl_rng *rng, void *augment_user);
+  void *augment_user;
   void (*on_progress)(const gdl_progress *p, void *user);
   /* Called after each epoch; return false to stop training. */
   bool (*on_epoch)(const gdl_epoch_log *e, void *user);

@@ -37,7 +37,26 @@ const gdl_tensor *gdl__graph_ptr(const gdl_graph *g);
 /* Copies node-level fields of src gathered at rows idx[0..n) (all when idx NULL). */
 void gdl__copy_node_data(gdl_graph *dst, const gdl_graph *src, const int64_t *idx, int64_t n);
 
+/* The induced subgraph on nodes[0..n) in arena (NULL: heap); without node_data
+ * only batch (and num_graphs) is carried over. */
+gdl_graph *gdl__subgraph(const gdl_graph *g, const int64_t *nodes, int64_t n, gdl_ctx *arena, bool node_data);
+
 /* The graph passed to a layer (aborts when there is none). */
 gdl_graph *gdl__layer_graph(const void *aux, const char *layer);
+/* g's edge_weight / edge_attr in dtype t (NULL when absent), and its batch vector
+ * (zeros when g has none), cached. */
+gdl_tensor *gdl__edge_weight(const gdl_graph *g, gdl_dtype t);
+gdl_tensor *gdl__edge_attr(const gdl_graph *g, gdl_dtype t);
+gdl_tensor *gdl__batch_index(const gdl_graph *g);
+
+/* ---- layer helpers ---- */
+struct gdl_layer;
+/* A parameter filled with PyG's glorot (U(+-sqrt(6 / (fan_in + fan_out)))), torch's
+ * Linear default (U(+-1 / sqrt(fan_in))) or zeros. */
+typedef enum { GDL__GLOROT, GDL__TORCH, GDL__ZEROS } gdl__pinit;
+gdl_tensor *gdl__param(struct gdl_layer *l, const char *name, gdl_shape s, gdl__pinit init, int64_t fan_in,
+                       int64_t fan_out, const void *build);
+/* The layer's input must be [features]; sets *fin. */
+gdl_status gdl__need_features(struct gdl_layer *l, gdl_shape in, int64_t *fin);
 
 #endif

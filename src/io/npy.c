@@ -259,8 +259,9 @@ gdl_tensor *gdl__npy_read(gdl__src *s) {
                                            : gdl__inflate_bound(s->in_len);
   if (info.data_len > avail) {
     if (s->kind == GDL__SRC_RAW)
-      gdl_error(GDL_ERR_FORMAT, "%s: truncated: header says %" PRIu64 " bytes of data, file has %" PRIu64,
-                what, info.data_len, avail);
+      gdl_error(GDL_ERR_FORMAT,
+                "%s: truncated: header says %" PRIu64 " bytes of data, file has %" PRIu64, what,
+                info.data_len, avail);
     else
       gdl_error(GDL_ERR_FORMAT, "%s: truncated: header says %" PRIu64
                 " bytes of data, more than %zu compressed bytes can hold", what, info.data_len,

@@ -152,8 +152,9 @@ static gdl_tensor *read_member(const char *path, const uint8_t *p, size_t n, con
   gdl_tensor *x = gdl__npy_read(&s);
   gdl__src_close(&s);
   if (x && s.out != m->usize) {
-    gdl_error(GDL_ERR_FORMAT, "%s: corrupt zip: member holds %" PRIu64 " bytes, directory says %" PRIu64,
-              what, s.out, m->usize);
+    gdl_error(GDL_ERR_FORMAT,
+              "%s: corrupt zip: member holds %" PRIu64 " bytes, directory says %" PRIu64, what,
+              s.out, m->usize);
     gdl_tensor_free(x);
     return NULL;
   }

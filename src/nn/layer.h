@@ -11,6 +11,8 @@
 typedef struct {
   gdl_dtype dtype;
   gdl_rng *rng;
+  const gdl_shape *outputs; /* per-sample output shapes of the layers before */
+  int n;                    /* how many */
 } gdl_build;
 
 typedef struct {
@@ -34,10 +36,20 @@ struct gdl_layer {
   bool flag;
   int act;
   gdl_init init;
+  void *hp;         /* kind-specific hyperparameters (freed with the layer) */
+  bool adds;        /* the model adds an earlier output to this layer's output */
+  int64_t from;     /* that layer's index (-1: the model's input) */
 };
 
 gdl_layer *gdl__layer_new(const gdl_layer_type *kind);
 /* A zero tensor owned by l, named as in PyTorch ("weight", "running_mean"). */
 gdl_tensor *gdl__layer_tensor(gdl_layer *l, const char *name, gdl_dtype t, gdl_shape s, bool trainable);
+
+/* For config sections (src/nn/sections.c): append l, with errors naming the
+ * section's file and line; append the activation named by the section's
+ * `activation` key (if any); the names of gdl_init values (NULL-terminated). */
+gdl_status gdl__section_add(gdl_model *m, gdl_section *s, gdl_layer *l);
+gdl_status gdl__section_activation(gdl_model *m, gdl_section *s);
+extern const char *const gdl__init_names[];
 
 #endif

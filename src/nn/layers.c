@@ -191,3 +191,18 @@ static gdl_tensor *flatten_forward(gdl_layer *l, gdl_ctx *ctx, gdl_tensor *x, co
 static const gdl_layer_type flatten_kind = {"flatten", flatten_build, flatten_forward};
 
 gdl_layer *gdl_layer_flatten(void) { return gdl__layer_new(&flatten_kind); }
+
+/* ---- shortcut: adds the output of an earlier layer (the model does the add) ---- */
+
+static gdl_tensor *identity_forward(gdl_layer *l, gdl_ctx *ctx, gdl_tensor *x, const void *aux, bool train) {
+  return x;
+}
+
+static const gdl_layer_type shortcut_kind = {"shortcut", same_shape_build, identity_forward};
+
+gdl_layer *gdl_layer_shortcut(int64_t from) {
+  gdl_layer *l = gdl__layer_new(&shortcut_kind);
+  l->adds = true;
+  l->from = from;
+  return l;
+}

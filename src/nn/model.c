@@ -70,9 +70,22 @@ static void index_tensors(gdl_model *m, gdl_layer *l, int idx) {
 }
 
 gdl_status gdl_model_add(gdl_model *m, gdl_layer *l) {
-  gdl_build b = {m->dtype, &m->rng};
+  gdl_shape *outs = malloc(sizeof *outs * (size_t)(m->n + 1));
+  GDL_ASSERT(outs, "out of memory");
+  for (int i = 0; i < m->n; i++) outs[i] = m->layers[i]->out;
+  gdl_build b = {m->dtype, &m->rng, outs, m->n};
   l->in = m->cur;
   gdl_status st = l->kind->build(l, m->cur, &b);
+  if (!st && l->adds) {
+    char b1[96], b2[96];
+    gdl_shape src = l->from < 0 ? m->sample : outs[l->from];
+    if (l->from < -1 || l->from >= m->n)
+      st = gdl_error(GDL_ERR_CONFIG, "shortcut from layer %lld: there is no such earlier layer", (long long)l->from);
+    else if (!gdl_shape_eq(src, l->out))
+      st = gdl_error(GDL_ERR_SHAPE, "shortcut: the output of layer %lld is %s, this layer's is %s", (long long)l->from,
+                     gdl_shape_str(src, b1, sizeof b1), gdl_shape_str(l->out, b2, sizeof b2));
+  }
+  free(outs);
   if (st) {
     gdl_layer_free(l);
     return gdl_error(st, "layer %d: %s", m->n, gdl_last_error());
@@ -107,7 +120,13 @@ gdl_tensor *gdl_model_forward(gdl_model *m, gdl_ctx *ctx, gdl_tensor *x, bool tr
 gdl_tensor *gdl_model_forward_aux(gdl_model *m, gdl_ctx *ctx, gdl_tensor *x, const void *aux, bool train) {
   GDL_ASSERT(x->ndim == m->sample.ndim + 1, "model: input must be [batch, sample...] with %d axes, got %d",
              m->sample.ndim + 1, x->ndim);
-  for (int i = 0; i < m->n; i++) x = m->layers[i]->kind->forward(m->layers[i], ctx, x, aux, train);
+  gdl_tensor *input = x, **outs = gdl_ctx_alloc(ctx, sizeof *outs * (size_t)(m->n ? m->n : 1));
+  for (int i = 0; i < m->n; i++) {
+    gdl_layer *l = m->layers[i];
+    x = l->kind->forward(l, ctx, x, aux, train);
+    if (l->adds) x = gdl_add(ctx, x, l->from < 0 ? input : outs[l->from]);
+    outs[i] = x;
+  }
   return x;
 }
 

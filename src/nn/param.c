@@ -52,6 +52,7 @@ gdl_tensor *gdl__layer_tensor(gdl_layer *l, const char *name, gdl_dtype t, gdl_s
 void gdl_layer_free(gdl_layer *l) {
   if (!l) return;
   for (int i = 0; i < l->nt; i++) gdl_tensor_free(l->t[i]);
+  free(l->hp);
   free(l);
 }
 

@@ -7,25 +7,25 @@
 
 typedef gdl_status (*section_fn)(gdl_model *m, gdl_section *s);
 
-static gdl_status add(gdl_model *m, gdl_section *s, gdl_layer *l) {
+gdl_status gdl__section_add(gdl_model *m, gdl_section *s, gdl_layer *l) {
   gdl_status st = gdl_model_add(m, l);
   return st ? gdl_section_error(s, NULL, "%s", gdl_last_error()) : GDL_OK;
 }
 
-static const char *const init_names[] = {"default",        "zeros",         "ones",
+const char *const gdl__init_names[] = {"default",        "zeros",         "ones",
                                          "kaiming_normal", "kaiming_uniform", "xavier_normal",
                                          "xavier_uniform", "torch_uniform", NULL};
 static const char *const act_names[] = {"relu", "leaky_relu", "elu", "gelu", "silu", "sigmoid", "tanh",
                                         "softplus", "none", NULL};
 
 /* An optional activation after a layer: activation = relu (alpha = slope). */
-static gdl_status maybe_activation(gdl_model *m, gdl_section *s) {
+gdl_status gdl__section_activation(gdl_model *m, gdl_section *s) {
   int a;
   double alpha;
   gdl_status st = gdl_section_enum(s, "activation", act_names, GDL_ACT_COUNT, &a);
   if (!st) st = gdl_section_double(s, "alpha", a == GDL_ACT_ELU ? 1.0 : 0.01, &alpha);
   if (st || a == GDL_ACT_COUNT) return st;
-  return add(m, s, gdl_layer_activation((gdl_activation)a, alpha));
+  return gdl__section_add(m, s, gdl_layer_activation((gdl_activation)a, alpha));
 }
 
 static gdl_status positive(gdl_section *s, const char *key, int64_t v) {
@@ -39,9 +39,9 @@ static gdl_status linear_section(gdl_model *m, gdl_section *s) {
   gdl_status st = gdl_section_int(s, "out", 0, &out);
   if (!st) st = positive(s, "out", out);
   if (!st) st = gdl_section_bool(s, "bias", true, &bias);
-  if (!st) st = gdl_section_enum(s, "init", init_names, 0, &init);
-  if (!st) st = add(m, s, gdl_layer_linear(out, bias, (gdl_init)init));
-  return st ? st : maybe_activation(m, s);
+  if (!st) st = gdl_section_enum(s, "init", gdl__init_names, 0, &init);
+  if (!st) st = gdl__section_add(m, s, gdl_layer_linear(out, bias, (gdl_init)init));
+  return st ? st : gdl__section_activation(m, s);
 }
 
 static gdl_status act_section(gdl_model *m, gdl_section *s) {
@@ -49,14 +49,14 @@ static gdl_status act_section(gdl_model *m, gdl_section *s) {
   while (strcmp(act_names[a], gdl_section_name(s))) a++;
   double alpha;
   gdl_status st = gdl_section_double(s, a == GDL_ACT_ELU ? "alpha" : "slope", a == GDL_ACT_ELU ? 1.0 : 0.01, &alpha);
-  return st ? st : add(m, s, gdl_layer_activation((gdl_activation)a, alpha));
+  return st ? st : gdl__section_add(m, s, gdl_layer_activation((gdl_activation)a, alpha));
 }
 
 static gdl_status dropout_section(gdl_model *m, gdl_section *s) {
   double p;
   gdl_status st = gdl_section_double(s, "p", 0.5, &p);
   if (!st && (p < 0 || p >= 1)) st = gdl_section_error(s, "p", "must be in [0, 1), got %g", p);
-  return st ? st : add(m, s, gdl_layer_dropout(p));
+  return st ? st : gdl__section_add(m, s, gdl_layer_dropout(p));
 }
 
 static gdl_status layer_norm_section(gdl_model *m, gdl_section *s) {
@@ -64,7 +64,7 @@ static gdl_status layer_norm_section(gdl_model *m, gdl_section *s) {
   bool affine;
   gdl_status st = gdl_section_double(s, "eps", 1e-5, &eps);
   if (!st) st = gdl_section_bool(s, "affine", true, &affine);
-  return st ? st : add(m, s, gdl_layer_layer_norm(eps, affine));
+  return st ? st : gdl__section_add(m, s, gdl_layer_layer_norm(eps, affine));
 }
 
 static gdl_status batch_norm_section(gdl_model *m, gdl_section *s) {
@@ -72,7 +72,7 @@ static gdl_status batch_norm_section(gdl_model *m, gdl_section *s) {
   gdl_status st = gdl_section_double(s, "eps", 1e-5, &eps);
   if (!st) st = gdl_section_double(s, "momentum", 0.1, &momentum);
   if (!st && (momentum < 0 || momentum > 1)) st = gdl_section_error(s, "momentum", "must be in [0, 1]");
-  return st ? st : add(m, s, gdl_layer_batch_norm(eps, momentum));
+  return st ? st : gdl__section_add(m, s, gdl_layer_batch_norm(eps, momentum));
 }
 
 static gdl_status embedding_section(gdl_model *m, gdl_section *s) {
@@ -81,10 +81,21 @@ static gdl_status embedding_section(gdl_model *m, gdl_section *s) {
   if (!st) st = positive(s, "num", num);
   if (!st) st = gdl_section_int(s, "dim", 0, &dim);
   if (!st) st = positive(s, "dim", dim);
-  return st ? st : add(m, s, gdl_layer_embedding(num, dim));
+  return st ? st : gdl__section_add(m, s, gdl_layer_embedding(num, dim));
 }
 
-static gdl_status flatten_section(gdl_model *m, gdl_section *s) { return add(m, s, gdl_layer_flatten()); }
+/* [shortcut] from = -3 (relative, darknet style: the layer three back) */
+static gdl_status shortcut_section(gdl_model *m, gdl_section *s) {
+  int64_t from;
+  gdl_status st = gdl_section_int(s, "from", 0, &from);
+  if (!st && from >= 0)
+    st = gdl_section_error(s, "from", "is required and negative (counted back from this layer, e.g. -3), got %lld",
+                           (long long)from);
+  if (!st) st = gdl__section_add(m, s, gdl_layer_shortcut(gdl_model_layer_count(m) + from));
+  return st ? st : gdl__section_activation(m, s);
+}
+
+static gdl_status flatten_section(gdl_model *m, gdl_section *s) { return gdl__section_add(m, s, gdl_layer_flatten()); }
 
 /* [mlp] sizes = 512, 512, 10: linear layers with activation (and dropout) between. */
 static gdl_status mlp_section(gdl_model *m, gdl_section *s) {

@@ -231,7 +231,7 @@ gdl_status gdl_train(gdl_model *m, const gdl_dataset *train, const gdl_dataset *
       make_batch(ctx, train, perm + at, b, gdl_model_dtype(m), &xb, &yb);
       if (o->augment) {
         gdl_rng ar = gdl_rng_make(mix(seed ^ 0x27d4eb2fu, gstep));
-        o->augment(xb, &ar, o->user);
+        o->augment(xb, &ar, o->augment_user);
       }
       gdl_tensor *logits = gdl_model_forward(m, ctx, xb, true);
       gdl_ce_opts ce = GDL_CE_DEFAULT;

@@ -1,15 +1,39 @@
-/* Row-major GEMM through CBLAS for float and double: C = alpha op(A) op(B) + beta C. */
+/* Row-major GEMM for float and double: C = alpha op(A) op(B) + beta C.
+ *
+ * BLIS (the default) is called through its expert interface with a per-call
+ * thread count: all of gdl's threads outside parallel regions, one inside them
+ * (where gdl already spreads samples over threads). OpenBLAS is the alternative
+ * (cmake -DGDL_BLAS=OpenBLAS), through CBLAS. */
 #ifndef GDL_OPS_BLAS_H
 #define GDL_OPS_BLAS_H
 
-#include <cblas.h>
-
 #include "core/internal.h"
+
+#ifdef GDL_HAVE_BLIS
+#include <blis.h>
+#else
+#include <cblas.h>
+#endif
+
+/* Threads BLAS may use for a call made here (1 inside an OpenMP region). */
+int gdl__blas_threads(void);
 
 static inline void gdl__gemm(gdl_dtype t, bool ta, bool tb, int64_t m, int64_t n, int64_t k,
                              double alpha, const void *a, int64_t lda, const void *b, int64_t ldb,
                              double beta, void *c, int64_t ldc) {
   if (m == 0 || n == 0) return;
+#ifdef GDL_HAVE_BLIS
+  rntm_t rntm = BLIS_RNTM_INITIALIZER;
+  bli_rntm_set_num_threads(gdl__blas_threads(), &rntm);
+  trans_t TA = ta ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE, TB = tb ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE;
+  if (t == GDL_F32) {
+    float al = (float)alpha, be = (float)beta;
+    bli_sgemm_ex(TA, TB, m, n, k, &al, (float *)a, lda, 1, (float *)b, ldb, 1, &be, c, ldc, 1, NULL, &rntm);
+  } else {
+    bli_dgemm_ex(TA, TB, m, n, k, &alpha, (double *)a, lda, 1, (double *)b, ldb, 1, &beta, c, ldc, 1, NULL,
+                 &rntm);
+  }
+#else
   enum CBLAS_TRANSPOSE TA = ta ? CblasTrans : CblasNoTrans, TB = tb ? CblasTrans : CblasNoTrans;
   if (t == GDL_F32)
     cblas_sgemm(CblasRowMajor, TA, TB, (int)m, (int)n, (int)k, (float)alpha, a, (int)lda, b,
@@ -17,6 +41,7 @@ static inline void gdl__gemm(gdl_dtype t, bool ta, bool tb, int64_t m, int64_t n
   else
     cblas_dgemm(CblasRowMajor, TA, TB, (int)m, (int)n, (int)k, alpha, a, (int)lda, b, (int)ldb,
                 beta, c, (int)ldc);
+#endif
 }
 
 #endif
