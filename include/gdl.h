@@ -14,6 +14,7 @@
 #include "gdl/io.h"
 #include "gdl/config.h"
 #include "gdl/grid.h"
+#include "gdl/group.h"
 #include "gdl/nn.h"
 #include "gdl/graph.h"
 #include "gdl/wavelets.h"

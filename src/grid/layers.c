@@ -87,8 +87,8 @@ enum { MAXP, AVGP, AMAXP, AAVGP, GMAXP, GAVGP };
 
 static gdl_status pool_build(gdl_layer *l, gdl_shape in, const gdl_build *b) {
   pool_hp *h = l->hp;
-  if (in.ndim != 3) return shape_error(l, in, "[C, H, W]");
-  int64_t H = in.d[1], W = in.d[2];
+  if (in.ndim < 3) return shape_error(l, in, "[C, ..., H, W]");
+  int64_t H = in.d[in.ndim - 2], W = in.d[in.ndim - 1];
   l->out = in;
   switch (h->kind) {
     case MAXP:
@@ -99,16 +99,18 @@ static gdl_status pool_build(gdl_layer *l, gdl_shape in, const gdl_build *b) {
         return gdl_error(GDL_ERR_SHAPE, "%s: kernel %d, padding %d does not fit the input %s", l->kind->name, h->k, h->p,
                          gdl_shape_str(in, bs, sizeof bs));
       }
-      l->out.d[1] = (H + 2 * h->p - h->k) / s + 1;
-      l->out.d[2] = (W + 2 * h->p - h->k) / s + 1;
+      l->out.d[in.ndim - 2] = (H + 2 * h->p - h->k) / s + 1;
+      l->out.d[in.ndim - 1] = (W + 2 * h->p - h->k) / s + 1;
       break;
     }
     case AMAXP:
     case AAVGP:
-      l->out.d[1] = h->oh;
-      l->out.d[2] = h->ow;
+      l->out.d[in.ndim - 2] = h->oh;
+      l->out.d[in.ndim - 1] = h->ow;
       break;
-    default: l->out = GDL_SHAPE(in.d[0]);
+    default:
+      if (in.ndim != 3) return shape_error(l, in, "[C, H, W] (pool the group axis first)");
+      l->out = GDL_SHAPE(in.d[0]);
   }
   return GDL_OK;
 }
