@@ -19,7 +19,7 @@ test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j 2
 
 demo: build
-	./$(BUILD)/gdl train configs/fashion_mlp.ini
+	GDL=$(BUILD)/gdl bash scripts/demo.sh
 
 # The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer.
 asan: deps

@@ -13,6 +13,7 @@ int cli_failf(const char *fmt, ...) GDL_PRINTF(1, 2);
 typedef struct {
   const char *file; /* the positional argument */
   const char *checkpoint, *input, *output;
+  const char *rotations, *csv; /* gdl eval: rotated test sets, a CSV of the results */
   char *sets[64];
   int nsets, threads;
   bool resume, quiet;
@@ -56,6 +57,7 @@ int cli_train(int argc, char **argv);
 int cli_eval(int argc, char **argv);
 int cli_predict(int argc, char **argv);
 int cli_info(int argc, char **argv);
+int cli_plot(int argc, char **argv);
 
 /* Graph configs ([data] dataset = planetoid | npz-graph | tu), in cli/graph.c:
  * cli_train and cli_eval hand them to these. */

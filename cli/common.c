@@ -104,6 +104,8 @@ int cli_parse_args(int argc, char **argv, const char *usage, const char *accepts
     } else if (!strcmp(key, "checkpoint")) a->checkpoint = value;
     else if (!strcmp(key, "input")) a->input = value;
     else if (!strcmp(key, "output")) a->output = value;
+    else if (!strcmp(key, "rotations")) a->rotations = value;
+    else if (!strcmp(key, "csv")) a->csv = value;
     else if (!strcmp(key, "threads")) {
       char *end;
       long t = strtol(value, &end, 10);

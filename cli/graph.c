@@ -168,7 +168,8 @@ static bool on_epoch(const gdl_epoch_log *e, void *user) {
            (long long)e->epoch + 1, e->lr, e->train_loss, e->train_acc, e->val_loss, e->val_acc, e->seconds);
     fflush(stdout);
   }
-  if (r->dir) r->write_status = write_logs(r->dir, r->log, r->nlog, "val");
+  /* PNGs cost more than a small graph's epoch: write every 25 epochs and at the end */
+  if (r->dir && (e->epoch + 1) % 25 == 0) r->write_status = write_logs(r->dir, r->log, r->nlog, "val");
   return r->write_status == GDL_OK;
 }
 
@@ -334,6 +335,7 @@ static int train_nodes(gsession *s, const cli_args *a) {
   gdl_eval_result ev = {0};
   gdl_status st = gdl_graph_train_nodes(m, s->g, &o, &res);
   if (!st && r.write_status) st = r.write_status;
+  if (!st) st = write_logs(s->outdir, r.log, r.nlog, "val");
   if (!st) st = gdl_graph_eval_nodes(m, s->g, s->g->test_mask, &ev);
   if (!st) st = save_model(m, final);
   free(r.log);

@@ -1,4 +1,5 @@
 /* gdl train / eval / predict. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -296,27 +297,98 @@ int cli_train(int argc, char **argv) {
 /* ---- eval ------------------------------------------------------------------------------ */
 
 static const char eval_usage[] =
-    "usage: gdl eval CONFIG --checkpoint FILE [--set section.key=value ...] [--threads N]\n"
+    "usage: gdl eval CONFIG --checkpoint FILE [--rotations SPEC] [--csv FILE] [--set section.key=value ...]\n"
+    "                [--threads N]\n"
     "\n"
     "Loads the weights in FILE (a gdl checkpoint or any safetensors file with the model's\n"
     "parameter names) and prints the test set's metrics as one line:\n"
-    "test_accuracy=... test_loss=... n=...\n";
+    "test_accuracy=... test_loss=... n=...\n"
+    "  --rotations SPEC  evaluate on rotated copies of the test images (bilinear, about the\n"
+    "                    centre, black outside): a list '0,90,180', a range 'FROM:TO:STEP'\n"
+    "                    (degrees, TO excluded), or 'random' (a uniform angle per image);\n"
+    "                    one line per angle: rotation=... test_accuracy=... test_loss=...\n"
+    "  --csv FILE        also write the results as CSV (rotation,accuracy,loss)\n";
+
+/* Angles from "a,b,c", "from:to:step" or "random" (NAN stands for random). */
+static int parse_rotations(const char *spec, double *out, int max) {
+  if (!strcmp(spec, "random")) return out[0] = NAN, 1;
+  double a, b, st;
+  char tail;
+  if (sscanf(spec, "%lf:%lf:%lf%c", &a, &b, &st, &tail) == 3) {
+    int n = 0;
+    if (!(st > 0)) return -1;
+    for (double v = a; v < b - 1e-9 && n < max; v += st) out[n++] = v;
+    return n;
+  }
+  int n = 0;
+  for (const char *p = spec; *p && n < max;) {
+    char *end;
+    out[n++] = strtod(p, &end);
+    if (end == p || (*end && *end != ',')) return -1;
+    p = *end ? end + 1 : end;
+  }
+  return n;
+}
+
+/* The test set as float images, normalised and rotated by deg (NAN: random per image). */
+static gdl_tensor *rotated_test(const gdl_dataset *t, gdl_dtype dt, double deg, uint64_t seed) {
+  gdl_tensor *x = gdl_tensor_alloc(dt, gdl_tensor_shape(t->x));
+  if (!x) return NULL;
+  int64_t n = gdl_tensor_numel(x);
+  double scale = t->scale != 0 ? t->scale : 1;
+  for (int64_t i = 0; i < n; i++) gdl_tensor_set(x, i, gdl_tensor_get(t->x, i) * scale + t->shift);
+  if (isnan(deg)) {
+    gdl_rng r = gdl_rng_make(seed);
+    gdl_augment_rotate(x, 180, t->shift, &r);
+  } else {
+    gdl_image_rotate(x, deg, t->shift);
+  }
+  return x;
+}
 
 int cli_eval(int argc, char **argv) {
-  if (cli_graph_config(argc, argv)) return cli_graph_eval(argc, argv); /* cli/graph.c */
   cli_args a;
-  int rc = cli_parse_args(argc, argv, eval_usage, "set checkpoint threads", &a);
+  int rc = cli_parse_args(argc, argv, eval_usage, "set checkpoint threads rotations csv", &a);
   if (rc >= 0) return rc;
   if (!a.checkpoint) return cli_failf("eval: --checkpoint FILE is required\n\n%s", eval_usage), 2;
+  double angles[1024];
+  int nang = a.rotations ? parse_rotations(a.rotations, angles, 1024) : 0;
+  if (nang < 0 || (a.rotations && nang == 0))
+    return cli_failf("eval: --rotations '%s': expected a,b,c or FROM:TO:STEP or random", a.rotations), 2;
   session s;
   gdl_eval_result ev;
   gdl_status st = session_open(&s, &a, true) ? GDL_ERR_ARG : GDL_OK;
   if (!st) st = gdl_checkpoint_load(a.checkpoint, s.model, NULL, NULL, NULL);
-  if (!st) st = gdl_evaluate(s.model, &s.data.test, s.t.eval_batch, &ev);
+  if (!st && nang && s.data.test.x->ndim != 4)
+    st = gdl_error(GDL_ERR_ARG, "eval: --rotations needs image samples [C, H, W]");
+  size_t cap = 64 + 64 * (size_t)(nang + 1), w = 0;
+  char *csv = malloc(cap);
+  w += (size_t)snprintf(csv, cap, nang ? "rotation,accuracy,loss\n" : "accuracy,loss\n");
+  for (int k = 0; !st && k < (nang ? nang : 1); k++) {
+    gdl_dataset d = s.data.test;
+    if (nang) {
+      if (!(d.x = rotated_test(&s.data.test, s.t.dtype, angles[k], s.t.o.seed))) st = GDL_ERR_NOMEM;
+      d.scale = 1, d.shift = 0;
+    }
+    if (!st) st = gdl_evaluate(s.model, &d, s.t.eval_batch, &ev);
+    if (nang) gdl_tensor_free(d.x);
+    if (st) break;
+    if (!nang) {
+      printf("test_accuracy=%.4f test_loss=%.4f n=%lld\n", ev.accuracy, ev.loss, (long long)ev.n);
+      w += (size_t)snprintf(csv + w, cap - w, "%.6f,%.6f\n", ev.accuracy, ev.loss);
+    } else if (isnan(angles[k])) {
+      printf("rotation=random test_accuracy=%.4f test_loss=%.4f n=%lld\n", ev.accuracy, ev.loss, (long long)ev.n);
+      w += (size_t)snprintf(csv + w, cap - w, "random,%.6f,%.6f\n", ev.accuracy, ev.loss);
+    } else {
+      printf("rotation=%g test_accuracy=%.4f test_loss=%.4f n=%lld\n", angles[k], ev.accuracy, ev.loss, (long long)ev.n);
+      w += (size_t)snprintf(csv + w, cap - w, "%g,%.6f,%.6f\n", angles[k], ev.accuracy, ev.loss);
+    }
+    fflush(stdout);
+  }
+  if (!st && a.csv) st = cli_write_file(a.csv, csv, w);
+  free(csv);
   session_close(&s);
-  if (st) return cli_fail();
-  printf("test_accuracy=%.4f test_loss=%.4f n=%lld\n", ev.accuracy, ev.loss, (long long)ev.n);
-  return 0;
+  return st ? cli_fail() : 0;
 }
 
 /* ---- predict ------------------------------------------------------------------------------ */

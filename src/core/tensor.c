@@ -276,24 +276,48 @@ void gdl__sum_to(gdl_dtype dt, const void *src, gdl_shape s, void *acc, gdl_shap
     });
     return;
   }
-  gdl_tensor view = {.dtype = dt, .ndim = t.ndim};
-  for (int k = 0; k < t.ndim; k++) view.shape[k] = t.d[k];
-  gdl__set_contiguous_strides(&view);
-  int64_t st[GDL_MAX_DIMS];
-  gdl__bcast_strides(&view, s, st);
-  /* Sequential so the order of additions never depends on the thread count. */
+  /* Each target element sums its source elements (over the broadcast axes) in a
+   * fixed order, so threads own target elements and results are deterministic. */
+  int nd = s.ndim, nr = 0;
+  int64_t kept_stride[GDL_MAX_DIMS], red_size[GDL_MAX_DIMS], red_stride[GDL_MAX_DIMS], src_stride[GDL_MAX_DIMS];
+  int64_t acc_n = gdl_shape_numel(t), red_n = 1;
+  for (int64_t k = nd - 1, st = 1; k >= 0; k--) {
+    src_stride[k] = st;
+    st *= s.d[k];
+  }
+  for (int k = 0; k < nd; k++) {
+    int kt = k - (nd - t.ndim);
+    bool reduced = kt < 0 || (t.d[kt] == 1 && s.d[k] != 1);
+    kept_stride[k] = reduced ? 0 : src_stride[k];
+    if (reduced) {
+      red_size[nr] = s.d[k];
+      red_stride[nr++] = src_stride[k];
+      red_n *= s.d[k];
+    }
+  }
   GDL_FLOAT_SWITCH(dt, T, {
     const T *a = src;
     T *b = acc;
-    int64_t idx[GDL_MAX_DIMS] = {0}, off = 0;
-    for (int64_t i = 0; i < n; i++) {
-      b[off] += a[i];
-      for (int k = s.ndim - 1; k >= 0; k--) {
-        off += st[k];
-        if (++idx[k] < s.d[k]) break;
-        off -= st[k] * s.d[k];
-        idx[k] = 0;
+    GDL_PARALLEL_FOR_IF(n > GDL_PAR_MIN && acc_n > 1)
+    for (int64_t j = 0; j < acc_n; j++) {
+      int64_t base = 0, r = j; /* source offset of target element j */
+      for (int k = nd - 1; k >= 0; k--) {
+        int kt = k - (nd - t.ndim);
+        int64_t d = kt >= 0 ? t.d[kt] : 1;
+        base += (r % d) * kept_stride[k];
+        r /= d;
       }
+      double sum = 0;
+      int64_t last = nr ? red_size[nr - 1] : 1, ls = nr ? red_stride[nr - 1] : 0;
+      for (int64_t q = 0; q < red_n / last; q++) { /* the last reduced axis runs innermost */
+        int64_t off = base, rq = q;
+        for (int k = nr - 2; k >= 0; k--) {
+          off += (rq % red_size[k]) * red_stride[k];
+          rq /= red_size[k];
+        }
+        for (int64_t i = 0; i < last; i++) sum += (double)a[off + i * ls];
+      }
+      b[j] += (T)sum;
     }
   });
 }
