@@ -106,11 +106,85 @@ static void test_model_invariance(void) {
   gdl_config_free(c);
 }
 
+/* e of C_N / D_N acting on group features [N, C, |H|, n, n] when its rotation is a
+ * multiple of 90 degrees: pixels move as in p4m, the group axis by h -> e^-1 h. */
+static gdl_tensor *act_dihedral(gdl_ctx *ctx, int N, bool reflect, int e, gdl_tensor *x) {
+  int G = reflect ? 2 * N : N, q = (e % N) * 4 / N, pe = (e / N) * 4 + q;
+  if (x->ndim == 4) return gdl_group_act(ctx, GDL_GROUP_P4M, pe, x);
+  int64_t B = x->shape[0], C = x->shape[1], n = x->shape[3];
+  gdl_tensor *parts[32];
+  for (int h = 0; h < G; h++) {
+    int src = gdl_dihedral_mul(N, gdl_dihedral_inv(N, e), h);
+    gdl_tensor *plane = gdl_reshape(ctx, gdl_slice(ctx, x, 2, src, src + 1, 1), GDL_SHAPE(B, C, n, n));
+    parts[h] = gdl_reshape(ctx, gdl_group_act(ctx, GDL_GROUP_P4M, pe, plane), GDL_SHAPE(B, C, 1, n, n));
+  }
+  return gdl_contiguous(ctx, gdl_concat(ctx, parts, G, 2));
+}
+
+static void test_steerable(int N, bool reflect) {
+  int G = reflect ? 2 * N : N, k = 5, nb = gdl_steerable_basis_size(k);
+  gdl_ctx *ctx = gdl_ctx_new();
+  gdl_rng rng = gdl_rng_make(11);
+  gdl_tensor *basis = gdl_steerable_basis(ctx, N, reflect, k, GDL_F32);
+  /* Smooth inputs, so that rotating them by other angles needs little interpolation. */
+  gdl_tensor *raw = gdl_tensor_new(ctx, GDL_F32, GDL_SHAPE(2, 2, 8, 8)), *x;
+  gdl_rng_fill_uniform(&rng, raw, -1, 1);
+  x = gdl_upsample_bilinear(ctx, raw, 33, 33);
+  gdl_tensor *w1 = gdl_tensor_new(ctx, GDL_F32, GDL_SHAPE(3, 2, nb)), *w2 = gdl_tensor_new(ctx, GDL_F32, GDL_SHAPE(4, 3, G, nb));
+  gdl_rng_fill_uniform(&rng, w1, -1, 1);
+  gdl_rng_fill_uniform(&rng, w2, -1, 1);
+  gdl_tensor *y = gdl_steerable_conv2d(ctx, N, reflect, gdl_steerable_conv2d(ctx, N, reflect, x, w1, basis, NULL, 1, 2),
+                                       w2, basis, NULL, 1, 2);
+  double exact = 0;
+  for (int e = 0; e < G; e++) {
+    if ((e % N) * 4 % N) continue; /* rotations by multiples of 90 degrees: exact */
+    gdl_tensor *z = gdl_steerable_conv2d(ctx, N, reflect, gdl_steerable_conv2d(ctx, N, reflect, act_dihedral(ctx, N, reflect, e, x), w1, basis, NULL, 1, 2),
+                                         w2, basis, NULL, 1, 2);
+    exact = fmax(exact, rel_diff(z, act_dihedral(ctx, N, reflect, e, y)));
+  }
+  CHECK(exact <= 1e-5, "%c%d: equivariant under quarter turns%s (%.3g)", reflect ? 'D' : 'C', N, reflect ? " and flips" : "", exact);
+  /* The smallest rotation, 360/N degrees, through bilinear image rotation: invariant
+   * features (group max, then mean over a central disc) change little. */
+  double approx = 0;
+  if (N > 4) {
+    gdl_tensor *xr = gdl_tensor_clone(x);
+    gdl_image_rotate(xr, 360.0 / N, 0);
+    gdl_tensor *zr = gdl_steerable_conv2d(ctx, N, reflect, gdl_steerable_conv2d(ctx, N, reflect, xr, w1, basis, NULL, 1, 2),
+                                          w2, basis, NULL, 1, 2);
+    /* mean over the disc of radius 8 about the centre: a rotation-invariant summary */
+    gdl_tensor *disc = gdl_tensor_new(ctx, GDL_F32, GDL_SHAPE(33, 33));
+    for (int i = 0; i < 33; i++)
+      for (int j = 0; j < 33; j++) gdl_tensor_set(disc, i * 33 + j, hypot(i - 16, j - 16) <= 8);
+    gdl_tensor *m0 = gdl_sum(ctx, gdl_sum(ctx, gdl_mul(ctx, gdl_group_pool(ctx, y, true), disc), -1, false), -1, false);
+    gdl_tensor *m1 = gdl_sum(ctx, gdl_sum(ctx, gdl_mul(ctx, gdl_group_pool(ctx, zr, true), disc), -1, false), -1, false);
+    approx = rel_diff(m1, m0);
+    /* The same summary of an ordinary two-layer CNN moves several times more. */
+    gdl_tensor *p1 = gdl_tensor_new(ctx, GDL_F32, GDL_SHAPE(3 * G, 2, k, k)), *p2 = gdl_tensor_new(ctx, GDL_F32, GDL_SHAPE(4, 3 * G, k, k));
+    gdl_rng_fill_uniform(&rng, p1, -1, 1);
+    gdl_rng_fill_uniform(&rng, p2, -1, 1);
+    gdl_tensor *q0 = gdl_conv2d(ctx, gdl_conv2d(ctx, x, p1, NULL, 1, 2), p2, NULL, 1, 2);
+    gdl_tensor *q1 = gdl_conv2d(ctx, gdl_conv2d(ctx, xr, p1, NULL, 1, 2), p2, NULL, 1, 2);
+    double plain = rel_diff(gdl_sum(ctx, gdl_sum(ctx, gdl_mul(ctx, gdl_abs(ctx, q1), disc), -1, false), -1, false),
+                            gdl_sum(ctx, gdl_sum(ctx, gdl_mul(ctx, gdl_abs(ctx, q0), disc), -1, false), -1, false));
+    printf("  an ordinary CNN's summary moves by %.3g\n", plain);
+    CHECK(plain > 2 * approx, "the test tells an ordinary CNN apart (%.3g vs %.3g)", plain, approx);
+    gdl_tensor_free(xr);
+    CHECK(approx < 0.05, "%c%d: near-invariant under a rotation by %g degrees (%.3g)", reflect ? 'D' : 'C', N, 360.0 / N, approx);
+  }
+  printf("%c%d steerable (k=%d, %d basis functions): quarter-turn error %.2g, %g-degree pooled error %.3g\n",
+         reflect ? 'D' : 'C', N, k, nb, exact, 360.0 / N, approx);
+  gdl_ctx_free(ctx);
+}
+
 int main(void) {
   test_group_axioms(GDL_GROUP_P4);
   test_group_axioms(GDL_GROUP_P4M);
   test_layer_equivariance(GDL_GROUP_P4);
   test_layer_equivariance(GDL_GROUP_P4M);
   test_model_invariance();
+  test_steerable(4, false);
+  test_steerable(8, false);
+  test_steerable(8, true);
+  test_steerable(16, false);
   return test_report();
 }

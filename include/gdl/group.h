@@ -41,11 +41,30 @@ GDL_API gdl_tensor *gdl_group_pool(gdl_ctx *ctx, gdl_tensor *x, bool max);
  * not recorded. For tests and for checking models. */
 GDL_API gdl_tensor *gdl_group_act(gdl_ctx *ctx, gdl_plane_group g, int e, gdl_tensor *x);
 
+/* ---- C_N and D_N from a steerable filter basis (any N) ------------------------ */
+/* Elements e = N m + r of D_N: rotation by 2 pi r / N after a left-right mirror if
+ * m (C_N: m = 0 only). The same algebra as p4/p4m with 4 replaced by N. */
+GDL_API int gdl_dihedral_mul(int n, int a, int b);
+GDL_API int gdl_dihedral_inv(int n, int a);
+/* Circular harmonics on k x k (k odd) and their transforms by every element:
+ * [|H|, nb, k*k], nb = gdl_steerable_basis_size(k). */
+GDL_API int gdl_steerable_basis_size(int k);
+GDL_API gdl_tensor *gdl_steerable_basis(gdl_ctx *ctx, int n, bool reflect, int k, gdl_dtype t);
+/* Like gdl_group_conv2d with filters w [O, C, nb] (lifting) or [O, C, |H|, nb]
+ * given as basis coefficients; equivariant to rotations by multiples of 2 pi / N
+ * up to the interpolation of the input (exact for multiples of 90 degrees). */
+GDL_API gdl_tensor *gdl_steerable_conv2d(gdl_ctx *ctx, int n, bool reflect, gdl_tensor *x, gdl_tensor *w,
+                                         gdl_tensor *basis, gdl_tensor *b, int stride, int padding);
+
 struct gdl_layer;
 /* Lifting or group convolution layer, decided by its input ([C, H, W] or
  * [C, |H|, H, W]); parameters weight and bias. */
 GDL_API struct gdl_layer *gdl_layer_group_conv2d(gdl_plane_group g, int64_t out, int kernel, int stride,
                                                  int padding, bool bias);
+/* The same for C_N (reflect false) or D_N with steerable filters: weight holds the
+ * basis coefficients, the buffer `basis` the transformed basis. */
+GDL_API struct gdl_layer *gdl_layer_steerable_conv2d(int n, bool reflect, int64_t out, int kernel, int stride,
+                                                     int padding, bool bias);
 GDL_API struct gdl_layer *gdl_layer_group_pool(bool max);
 
 #ifdef __cplusplus
