@@ -47,8 +47,18 @@ static bool trivial(const geom *g) { /* 1x1, stride 1, no padding: col is x itse
               continue;                                                                         \
             }                                                                                   \
             const T *src = xc + (id * g->in[1] + ih) * g->in[2];                                \
+            int64_t off = e * g->d[2] - g->p[2]; /* iw = ow s + off */                          \
+            if (g->s[2] == 1) { /* zeros, one copied run, zeros */                              \
+              int64_t lo = off < 0 ? -off : 0, hi = g->in[2] - off;                            \
+              hi = hi < g->out[2] ? hi : g->out[2];                                             \
+              if (hi < lo) hi = lo;                                                             \
+              for (int64_t ow = 0; ow < lo; ow++) dst[ow] = 0;                                  \
+              memcpy(dst + lo, src + lo + off, sizeof(T) * (size_t)(hi - lo));                 \
+              for (int64_t ow = hi; ow < g->out[2]; ow++) dst[ow] = 0;                          \
+              continue;                                                                         \
+            }                                                                                   \
             for (int64_t ow = 0; ow < g->out[2]; ow++) {                                        \
-              int64_t iw = ow * g->s[2] - g->p[2] + e * g->d[2];                                \
+              int64_t iw = ow * g->s[2] + off;                                                  \
               dst[ow] = iw >= 0 && iw < g->in[2] ? src[iw] : 0;                                 \
             }                                                                                   \
           }                                                                                     \
@@ -70,8 +80,15 @@ static bool trivial(const geom *g) { /* 1x1, stride 1, no padding: col is x itse
             if (ih < 0 || ih >= g->in[1]) continue;                                             \
             const T *src = row + (od * g->out[1] + oh) * g->out[2];                             \
             T *dst = xc + (id * g->in[1] + ih) * g->in[2];                                      \
+            int64_t off = e * g->d[2] - g->p[2];                                                \
+            if (g->s[2] == 1) {                                                                 \
+              int64_t lo = off < 0 ? -off : 0, hi = g->in[2] - off;                            \
+              hi = hi < g->out[2] ? hi : g->out[2];                                             \
+              for (int64_t ow = lo; ow < hi; ow++) dst[ow + off] += src[ow];                    \
+              continue;                                                                         \
+            }                                                                                   \
             for (int64_t ow = 0; ow < g->out[2]; ow++) {                                        \
-              int64_t iw = ow * g->s[2] - g->p[2] + e * g->d[2];                                \
+              int64_t iw = ow * g->s[2] + off;                                                  \
               if (iw >= 0 && iw < g->in[2]) dst[iw] += src[ow];                                 \
             }                                                                                   \
           }                                                                                     \
