@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "gdl.h"
+#include "bench_blas.h"
 #include "bench_util.h"
 
 enum { PH_FWD, PH_LOSS, PH_BWD, PH_OPT, PH_ZERO, PH_TOTAL, PH_COUNT };
@@ -54,6 +55,7 @@ int main(int argc, char **argv) {
   double *t[PH_COUNT];
   for (int p = 0; p < PH_COUNT; p++) t[p] = malloc((size_t)steps * sizeof(double));
 
+  print_blas();
   printf("MLP 784-512-512-10 (ReLU), batch %lld, float32, Adam lr 1e-3, cross-entropy; "
          "%d steps after %d warm-up, median ms\n",
          (long long)batch, steps, warmup);

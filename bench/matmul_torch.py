@@ -39,7 +39,7 @@ def main():
     ap.add_argument("--threads", default="1,2")
     a = ap.parse_args()
     shapes = SHAPES[:3] if a.quick else SHAPES
-    samples, target = (5, 0.03) if a.quick else (9, 0.1)
+    samples, target = (5, 0.03) if a.quick else (7, 0.05)
     print(f"torch {torch.__version__}, {torch.backends.cpu.get_cpu_capability()}")
     g = torch.Generator().manual_seed(42)
     for t in [int(v) for v in a.threads.split(",") if v]:

@@ -58,6 +58,7 @@ int cli_eval(int argc, char **argv);
 int cli_predict(int argc, char **argv);
 int cli_info(int argc, char **argv);
 int cli_plot(int argc, char **argv);
+int cli_sht(int argc, char **argv);
 
 /* Graph configs ([data] dataset = planetoid | npz-graph | tu), in cli/graph.c:
  * cli_train and cli_eval hand them to these. */

@@ -193,7 +193,8 @@ static void gsession_close(gsession *s) {
   gdl_config_free(s->cfg);
 }
 
-/* Fold files (GIN's test_idx-<k>.txt, 0-based indices, k = 1..folds) into fold_of. */
+/* Fold files (GIN's test_idx-<k>.txt, 0-based indices, k = 1..folds) into fold_of
+ * (-1: never tested). */
 static gdl_status read_fold_files(const char *dir, int64_t folds, int64_t n, int *fold_of) {
   for (int64_t i = 0; i < n; i++) fold_of[i] = -1;
   for (int64_t k = 0; k < folds; k++) {
@@ -215,8 +216,7 @@ static gdl_status read_fold_files(const char *dir, int64_t folds, int64_t n, int
     fclose(f);
     if (bad) return gdl_error(GDL_ERR_FORMAT, "%s:%d: expected an integer", path, line + 1);
   }
-  for (int64_t i = 0; i < n; i++)
-    if (fold_of[i] < 0) return gdl_error(GDL_ERR_FORMAT, "%s: graph %lld is in no test fold", dir, (long long)i);
+  /* graphs in no test fold (3 of PROTEINS' 1113 in GIN's files) train in every fold */
   return GDL_OK;
 }
 

@@ -14,6 +14,7 @@ static const char usage[] =
     "  info FILE                                               arrays in .npy/.npz/.safetensors/IDX;\n"
     "                                                          for a config, the model summary\n"
     "  plot A.csv [B.csv ...] --y COLUMN --output F.png       line plots of CSV columns\n"
+    "  sht forward|inverse|rotate [options] IN.npy OUT.npy    spherical harmonic transforms\n"
     "\n"
     "options: --help (also after a command), --version\n"
     "Configs are INI files; every key is documented in docs/config.md.\n";
@@ -45,7 +46,8 @@ int main(int argc, char **argv) {
   static const struct {
     const char *name;
     int (*fn)(int, char **);
-  } commands[] = {{"train", cli_train}, {"eval", cli_eval}, {"predict", cli_predict}, {"info", cli_info}, {"plot", cli_plot}};
+  } commands[] = {{"train", cli_train}, {"eval", cli_eval}, {"predict", cli_predict}, {"info", cli_info}, {"plot", cli_plot},
+                   {"sht", cli_sht}};
   for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
     if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
   fprintf(stderr, "gdl: unknown command '%s'\n\n%s", argv[1], usage);

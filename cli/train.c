@@ -347,6 +347,7 @@ static gdl_tensor *rotated_test(const gdl_dataset *t, gdl_dtype dt, double deg, 
 }
 
 int cli_eval(int argc, char **argv) {
+  if (cli_graph_config(argc, argv)) return cli_graph_eval(argc, argv); /* cli/graph.c */
   cli_args a;
   int rc = cli_parse_args(argc, argv, eval_usage, "set checkpoint threads rotations csv", &a);
   if (rc >= 0) return rc;

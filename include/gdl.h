@@ -16,6 +16,7 @@
 #include "gdl/grid.h"
 #include "gdl/group.h"
 #include "gdl/nn.h"
+#include "gdl/sphere.h"
 #include "gdl/graph.h"
 #include "gdl/wavelets.h"
 

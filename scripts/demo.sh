@@ -3,6 +3,7 @@
 # group-equivariant CNN of about the same size on upright Fashion-MNIST images,
 # then tests both on the test set rotated by every 15 degrees and by random angles.
 # Prints a table and writes out/demo/rotation.png (accuracy against angle).
+# Arguments go to `gdl train` (e.g. --quiet, --set train.epochs=5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 gdl=${GDL:-build/gdl}
@@ -17,9 +18,9 @@ done
 for m in cnn p4cnn; do
   echo "== testing the ${m/p4cnn/p4 CNN} on rotated test sets"
   "$gdl" eval "configs/demo_$m.ini" --checkpoint "out/demo_$m/model.safetensors" \
-    --rotations 0:375:15 --csv "$out/rotation_$m.csv" "$@" >/dev/null
+    --rotations 0:375:15 --csv "$out/rotation_$m.csv" >/dev/null
   "$gdl" eval "configs/demo_$m.ini" --checkpoint "out/demo_$m/model.safetensors" \
-    --rotations random --csv "$out/random_$m.csv" "$@" >/dev/null
+    --rotations random --csv "$out/random_$m.csv" >/dev/null
 done
 
 "$gdl" plot "$out/rotation_cnn.csv" "$out/rotation_p4cnn.csv" --x rotation --y accuracy --scale 100 \

@@ -294,7 +294,7 @@ static void test_npy_hostile(void) {
   npy_bad("{'descr': '<f4', 'fortran_order': Maybe, 'shape': (1,), }", 1, 4, "True or False");
   npy_bad("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), 'x': 1}", 1, 4,
           "unexpected key");
-  npy_bad("{'descr': '<c8', 'fortran_order': False, 'shape': (1,), }", 1, 8, "unsupported dtype");
+  npy_bad("{'descr': '<c32', 'fortran_order': False, 'shape': (1,), }", 1, 32, "unsupported dtype");
   npy_bad("{'descr': '>i8', 'fortran_order': False, 'shape': (1,), }", 1, 8, "big-endian");
   npy_bad("{'descr': '<f4', 'fortran_order': False, 'shape': (-1,), }", 1, 4, "malformed");
   npy_bad("{'descr': '<f4', 'fortran_order': False, 'shape': (1,", 1, 0, "malformed");
@@ -991,6 +991,37 @@ static void cleanup(void) {
   rmdir(tmpdir);
 }
 
+/* complex64/complex128 (interleaved re, im) round trip through .npy and .npz, and
+ * the refusal of complex in safetensors */
+static void test_npy_complex(void) {
+  gdl_dtype types[2] = {GDL_C64, GDL_C128};
+  for (int k = 0; k < 2; k++) {
+    gdl_tensor *x = gdl_tensor_alloc(types[k], GDL_SHAPE(2, 3));
+    for (int i = 0; i < 12; i++) {
+      if (types[k] == GDL_C64) ((float *)x->data)[i] = 0.5f * i - 1;
+      else ((double *)x->data)[i] = 0.25 * i - 1.5;
+    }
+    const char *path = tmp(k ? "c16.npy" : "c8.npy");
+    CHECK(gdl_npy_save(path, x) == GDL_OK, "complex npy save: %s", gdl_last_error());
+    gdl_tensor *y = gdl_npy_load(path);
+    CHECK(y && y->dtype == types[k] && gdl_shape_eq(gdl_tensor_shape(y), GDL_SHAPE(2, 3)) &&
+              !memcmp(x->data, y->data, gdl_tensor_nbytes(x)),
+          "complex npy round trip (%s)", gdl_dtype_name(types[k]));
+    gdl_arrays *a = gdl_arrays_new();
+    gdl_arrays_put(a, "z", x, false);
+    CHECK(gdl_npz_save(tmp("c.npz"), a, true) == GDL_OK, "complex npz save: %s", gdl_last_error());
+    gdl_arrays *b = gdl_npz_load(tmp("c.npz"));
+    gdl_tensor *z = b ? gdl_arrays_get(b, "z") : NULL;
+    CHECK(z && z->dtype == types[k] && !memcmp(x->data, z->data, gdl_tensor_nbytes(x)),
+          "complex npz round trip (%s)", gdl_dtype_name(types[k]));
+    CHECK(gdl_safetensors_save(tmp("c.safetensors"), a) == GDL_ERR_UNSUPPORTED &&
+              strstr(gdl_last_error(), "complex"),
+          "safetensors must refuse complex: %s", gdl_last_error());
+    gdl_arrays_free(a), gdl_arrays_free(b);
+    gdl_tensor_free(x), gdl_tensor_free(y);
+  }
+}
+
 int main(void) {
   snprintf(tmpdir, sizeof tmpdir, "/tmp/gdl_test_io.XXXXXX");
   if (!mkdtemp(tmpdir)) {
@@ -1014,6 +1045,7 @@ int main(void) {
   test_truncation_and_corruption();
   test_atomic_saves();
   test_speed();
+  test_npy_complex();
   cleanup();
   return test_report();
 }

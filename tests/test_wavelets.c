@@ -29,7 +29,7 @@ static double max_abs_diff(const gdl_tensor *a, const gdl_tensor *b) {
  * to about 1e-12 only (gdl computes them exactly; see wavelet_filters.c). */
 static double tol64(const gdl_wavelet *w) { return strcmp(w->name, "bior4.4") ? 1e-13 : 1e-11; }
 
-static double worst_dwt64, worst_dwt32, worst_dec, worst_rec;
+static double worst_dwt64, worst_dwt32, worst_dec, worst_rec, worst_cdf97;
 
 static void fixtures(void) {
   gdl_arrays *z = gdl_npz_load(FIXTURE);
@@ -46,7 +46,8 @@ static void fixtures(void) {
       CHECK(ref, "fixture has no %s", key);
       if (!ref) continue;
       double e = max_abs_diff(gdl_dwt2(ctx, x, w, modes[m]), ref);
-      worst_dwt64 = fmax(worst_dwt64, e);
+      if (strcmp(w->name, "bior4.4")) worst_dwt64 = fmax(worst_dwt64, e);
+      else worst_cdf97 = fmax(worst_cdf97, e);
       CHECK(e <= tol64(w), "%s: differs from PyWavelets by %.3g", key, e);
       /* and back: idwt2 of PyWavelets' coefficients gives x (cropped) */
       gdl_tensor *y = gdl_idwt2(ctx, ref, w, modes[m]);
@@ -82,17 +83,19 @@ static void fixtures(void) {
     CHECK(gdl_wavedec2_layout(H, W, w, multi[k].m, multi[k].n, NULL) == dec->shape[1],
           "%s: layout length differs from PyWavelets'", key);
     double e = max_abs_diff(gdl_wavedec2(ctx, y, w, multi[k].m, multi[k].n), dec);
-    worst_dec = fmax(worst_dec, e);
+    if (strcmp(w->name, "bior4.4")) worst_dec = fmax(worst_dec, e);
+    else worst_cdf97 = fmax(worst_cdf97, e);
     CHECK(e <= tol64(w), "wavedec2 %s %s %d: differs from PyWavelets by %.3g", multi[k].w, mn, multi[k].n, e);
     e = max_abs_diff(gdl_waverec2(ctx, c, w, multi[k].m, multi[k].n, H, W), crec);
-    worst_rec = fmax(worst_rec, e);
+    if (strcmp(w->name, "bior4.4")) worst_rec = fmax(worst_rec, e);
+    else worst_cdf97 = fmax(worst_cdf97, e);
     CHECK(e <= tol64(w), "waverec2 %s %s %d: differs from PyWavelets by %.3g", multi[k].w, mn, multi[k].n, e);
     e = max_abs_diff(gdl_waverec2(ctx, dec, w, multi[k].m, multi[k].n, H, W), y);
     CHECK(e <= tol64(w), "waverec2(wavedec2) %s %s: misses by %.3g", multi[k].w, mn, e);
   }
-  printf("PyWavelets fixtures (max |gdl - pywt|): dwt2 float64 %.2e, float32 %.2e; "
-         "wavedec2 %.2e, waverec2 %.2e\n",
-         worst_dwt64, worst_dwt32, worst_dec, worst_rec);
+  printf("PyWavelets fixtures (max |gdl - pywt|): dwt2 float64 %.2e, float32 %.2e; wavedec2 %.2e, "
+         "waverec2 %.2e; bior4.4 (PyWavelets' table rounded at 1e-12) %.2e\n",
+         worst_dwt64, worst_dwt32, worst_dec, worst_rec, worst_cdf97);
   gdl_ctx_free(ctx);
   gdl_arrays_free(z);
 }

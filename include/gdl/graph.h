@@ -153,6 +153,12 @@ GDL_API gdl_tensor *gdl_edge_softmax(gdl_ctx *ctx, const gdl_graph *g, gdl_tenso
  * [G + 1], non-decreasing, ptr[G] = N) -> [G, ...]; empty segments give 0. */
 GDL_API gdl_tensor *gdl_segment(gdl_ctx *ctx, gdl_tensor *x, const gdl_tensor *ptr, gdl_reduce reduce);
 
+/* Dropout fused with a linear map: (dropout(x, p) W^T + b) with gdl_dropout's mask,
+ * drawn and multiplied only at the non-zeros of x [N, F] (sparse node features);
+ * W [O, F], b [O] or NULL. Without train it is x W^T + b. */
+GDL_API gdl_tensor *gdl_dropout_linear(gdl_ctx *ctx, gdl_tensor *x, double p, bool train, gdl_tensor *w,
+                                       gdl_tensor *b);
+
 /* Readouts over the graphs of a batch: [N, F] -> [num_graphs, F]. */
 GDL_API gdl_tensor *gdl_global_pool(gdl_ctx *ctx, const gdl_graph *g, gdl_tensor *x, gdl_reduce reduce);
 
@@ -165,8 +171,9 @@ enum {
   GDL_GCN_NO_NORMALIZE = 4,  /* plain sum of (weighted) messages */
   GDL_GCN_NO_BIAS = 8,
 };
-/* GCNConv: lin.weight [out, in] (glorot), bias [out]. */
-GDL_API gdl_layer *gdl_layer_gcn(int64_t out, int flags);
+/* GCNConv: lin.weight [out, in] (glorot), bias [out]. input_dropout > 0: dropout on
+ * the layer's input fused with its linear map (gdl_dropout_linear). */
+GDL_API gdl_layer *gdl_layer_gcn(int64_t out, int flags, double input_dropout);
 
 typedef struct {
   int64_t heads;          /* 1 */
@@ -177,8 +184,9 @@ typedef struct {
   bool bias;              /* true */
   bool v2;                /* GATv2Conv */
   bool share_weights;     /* GATv2: lin_r = lin_l */
+  double input_dropout;   /* dropout on the layer's input, fused with lin (GAT), 0 */
 } gdl_gat_opts;
-#define GDL_GAT_DEFAULT ((gdl_gat_opts){1, true, 0.2, 0.0, true, true, false, false})
+#define GDL_GAT_DEFAULT ((gdl_gat_opts){1, true, 0.2, 0.0, true, true, false, false, 0.0})
 /* GATConv: lin.weight [H*C, in], att_src, att_dst [1, H, C], bias.
  * GATv2Conv: lin_l.weight/bias, lin_r.weight/bias [H*C, in], att [1, H, C], bias. */
 GDL_API gdl_layer *gdl_layer_gat(int64_t out, gdl_gat_opts o);

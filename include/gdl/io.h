@@ -31,7 +31,7 @@ GDL_API gdl_status gdl_arrays_set_meta(gdl_arrays *a, const char *key, const cha
 GDL_API const char *gdl_arrays_meta(const gdl_arrays *a, const char *key); /* NULL if absent */
 
 /* ---- NumPy ------------------------------------------------------------ */
-/* dtypes: <f4 <f8 <i4 <i8 |u1 |b1, C order. Fortran order, big-endian data and
+/* dtypes: <f4 <f8 <i4 <i8 |u1 |b1 <c8 <c16, C order. Fortran order, big-endian data and
  * other dtypes are refused with a message saying so. */
 GDL_API gdl_tensor *gdl_npy_load(const char *path);
 GDL_API gdl_status gdl_npy_save(const char *path, const gdl_tensor *x);

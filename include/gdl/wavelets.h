@@ -7,7 +7,7 @@
  *   gdl_tensor *c = gdl_dwt2(ctx, x, w, GDL_DWT_SYMMETRIC);      // [..., 4, h, w]
  *   gdl_tensor *y = gdl_idwt2(ctx, c, w, GDL_DWT_SYMMETRIC);     // x again
  *
- *   gdl_scattering2d_plan *s = gdl_scattering2d_plan_create(28, 28, 2, 8, 2);
+ *   gdl_scattering2d_plan *s = gdl_scattering2d_plan_create(28, 28, 2, 8, 2, 0);
  *   gdl_tensor *S = gdl_scattering2d(ctx, s, x);                 // [..., 81, 7, 7]
  *   gdl_scattering2d_plan_destroy(s); */
 #ifndef GDL_WAVELETS_H
@@ -92,8 +92,12 @@ GDL_API gdl_tensor *gdl_waverec2(gdl_ctx *ctx, gdl_tensor *c, const gdl_wavelet 
  * GDL_ERR_ARG set. Executing a plan is thread-safe. */
 typedef struct gdl_scattering2d_plan gdl_scattering2d_plan;
 
+/* flags: 0 (FFTW_ESTIMATE: plans in microseconds) or GDL_SCATTERING2D_MEASURE
+ * (FFTW_MEASURE: planning takes up to seconds once per size and process, the
+ * transform then runs about 20% faster; for long runs). */
+#define GDL_SCATTERING2D_MEASURE 1u
 GDL_API gdl_scattering2d_plan *gdl_scattering2d_plan_create(int64_t M, int64_t N, int J, int L,
-                                                       int max_order);
+                                                            int max_order, unsigned flags);
 GDL_API void gdl_scattering2d_plan_destroy(gdl_scattering2d_plan *p);
 /* Number of output channels: 1 + J L (order 1) + L^2 J (J - 1) / 2 (order 2). */
 GDL_API int64_t gdl_scattering2d_channels(const gdl_scattering2d_plan *p);
@@ -118,6 +122,16 @@ GDL_API gdl_tensor *gdl_scattering2d(gdl_ctx *ctx, const gdl_scattering2d_plan *
 /* The same on raw contiguous arrays: x [batch, M, N] -> out [batch, C, M', N']. */
 GDL_API void gdl_scattering2d_execute(const gdl_scattering2d_plan *p, gdl_dtype t, const void *x,
                                       int64_t batch, void *out);
+
+/* ---- layers (no parameters; see docs/grids-multiscale.md) ------------------------------ */
+
+typedef struct gdl_layer gdl_layer;
+/* [C, M, N] -> [C K, M/2^J, N/2^J] (or [M, N] -> [K, ...]), K = the channels above;
+ * config section [scattering2d] J, L, max_order. */
+GDL_API gdl_layer *gdl_layer_scattering2d(int J, int L, int max_order);
+/* levels = 1: [C, H, W] -> [4 C, h, w] (bands as channels 4c .. 4c+3); levels > 1:
+ * [C, H, W] -> [C, total] (gdl_wavedec2); config section [dwt2] wavelet, mode, levels. */
+GDL_API gdl_layer *gdl_layer_dwt2(const gdl_wavelet *w, gdl_dwt_mode mode, int levels);
 
 #ifdef __cplusplus
 }

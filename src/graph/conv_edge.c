@@ -45,7 +45,7 @@ static gdl_tensor *edge_forward(gdl_layer *l, gdl_ctx *ctx, gdl_tensor *x, const
   gdl_tensor *bsrc = gdl_linear(ctx, x, W2, NULL);                   /* at the source u */
   gdl_tensor *m = gdl_gsddmm(ctx, h, GDL_SDDMM_ADD, bsrc, a, 1);
   if (l->n1) m = gdl_linear(ctx, gdl_relu(ctx, m), l->t[2], l->t[3]);
-  return gdl_gspmm(ctx, h, GDL_MSG_COPY_E, (gdl_reduce)l->flag, NULL, m);
+  return gdl_gspmm(ctx, h, GDL_MSG_COPY_E, (gdl_reduce)(int)l->f0, NULL, m);
 }
 
 static const gdl_layer_type edge_kind = {"edge_conv", edge_build, edge_forward};
@@ -56,7 +56,7 @@ gdl_layer *gdl_layer_edge_conv(int64_t hidden, int64_t hidden2, gdl_reduce aggr,
   gdl_layer *l = gdl__layer_new(k ? &dyn_kind : &edge_kind);
   l->n0 = hidden;
   l->n1 = hidden2;
-  l->flag = aggr;
+  l->f0 = aggr; /* the aggregation, as a number */
   l->act = (int)k;
   return l;
 }

@@ -9,11 +9,16 @@
  * Parameters: GAT lin.weight [H C, in], att_src, att_dst [1, H, C], bias;
  * GATv2 lin_l.weight, lin_l.bias, lin_r.weight, lin_r.bias, att [1, H, C], bias.
  * Weights glorot, biases zero. Only GATv2 materialises [E, H, C] edge features
- * (as its score requires); GAT's messages are fused into one gSpMM. */
+ * (as its score requires); GAT's messages are fused into one gSpMM. input_dropout
+ * applies dropout to x before the linear map (fused with it for GAT: cheap on sparse
+ * features). */
 #include "graph/graph.h"
 #include "nn/layer.h"
 
 enum { NO_LOOPS = 1, NO_BIAS = 2, V2 = 4, SHARE = 8 };
+/* The input dropout rate, kept in the layer's (otherwise unused) init field in
+ * millionths: gdl layers have two float hyperparameters and GAT uses both. */
+#define INPUT_P(l) ((double)(int)(l)->init * 1e-6)
 
 static gdl_status gat_build(gdl_layer *l, gdl_shape in, const gdl_build *b) {
   int64_t fin, C = l->n0, H = l->n1;
@@ -44,12 +49,15 @@ static gdl_tensor *gat_forward(gdl_layer *l, gdl_ctx *ctx, gdl_tensor *x, const 
   gdl_tensor *h, *score;
   int k = 0;
   if (!(l->act & V2)) {
-    h = gdl_reshape(ctx, gdl_linear(ctx, x, l->t[0], NULL), GDL_SHAPE(N, H, C));
+    gdl_tensor *lin = INPUT_P(l) > 0 ? gdl__dropout_linear(ctx, x, INPUT_P(l), train, l->t[0], NULL, gdl__feature_nonzeros(g0, x))
+                                     : gdl_linear(ctx, x, l->t[0], NULL);
+    h = gdl_reshape(ctx, lin, GDL_SHAPE(N, H, C));
     gdl_tensor *as = gdl_sum(ctx, gdl_mul(ctx, h, l->t[1]), -1, false);
     gdl_tensor *ad = gdl_sum(ctx, gdl_mul(ctx, h, l->t[2]), -1, false);
     score = gdl_leaky_relu(ctx, gdl_gsddmm(ctx, g, GDL_SDDMM_ADD, as, ad, 1), l->f1);
     k = 3;
   } else {
+    if (INPUT_P(l) > 0) x = gdl_dropout(ctx, x, INPUT_P(l), train);
     h = gdl_reshape(ctx, gdl_linear(ctx, x, l->t[0], l->t[1]), GDL_SHAPE(N, H, C));
     gdl_tensor *hr = h;
     k = 2;
@@ -78,6 +86,8 @@ gdl_layer *gdl_layer_gat(int64_t out, gdl_gat_opts o) {
   l->flag = o.concat;
   l->f0 = o.dropout;
   l->f1 = o.negative_slope;
+  GDL_ASSERT(o.input_dropout >= 0 && o.input_dropout < 1, "gat: input_dropout must be in [0, 1)");
+  l->init = (gdl_init)(int)(o.input_dropout * 1e6 + 0.5);
   l->act = (o.add_self_loops ? 0 : NO_LOOPS) | (o.bias ? 0 : NO_BIAS) | (o.v2 ? V2 : 0) |
            (o.v2 && o.share_weights ? SHARE : 0);
   return l;

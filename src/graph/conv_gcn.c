@@ -5,7 +5,8 @@
  * with w_uv = 1 / sqrt(deg(u) deg(v)) (the normalised weights are built once per
  * graph and cached). Parameters lin.weight [out, in] (glorot), bias [out] (zeros).
  * The linear map is applied before or after the aggregation, whichever is cheaper
- * (the result is the same). */
+ * (the result is the same). input_dropout > 0 applies dropout to x fused with the
+ * linear map (gdl_dropout_linear: cheap on sparse features). */
 #include "graph/graph.h"
 #include "nn/layer.h"
 
@@ -33,7 +34,9 @@ static gdl_tensor *gcn_forward(gdl_layer *l, gdl_ctx *ctx, gdl_tensor *x, const 
   }
   gdl_msg msg = w ? GDL_MSG_U_MUL_E : GDL_MSG_COPY_U;
   gdl_tensor *W = l->t[0], *y;
-  if (W->shape[0] <= W->shape[1]) {
+  if (l->f0 > 0) { /* input dropout fused with the linear map (sparse features) */
+    y = gdl_gspmm(ctx, h, msg, GDL_REDUCE_SUM, gdl__dropout_linear(ctx, x, l->f0, train, W, NULL, gdl__feature_nonzeros(g, x)), w);
+  } else if (W->shape[0] <= W->shape[1]) {
     y = gdl_gspmm(ctx, h, msg, GDL_REDUCE_SUM, gdl_linear(ctx, x, W, NULL), w);
   } else {
     y = gdl_linear(ctx, gdl_gspmm(ctx, h, msg, GDL_REDUCE_SUM, x, w), W, NULL);
@@ -43,10 +46,11 @@ static gdl_tensor *gcn_forward(gdl_layer *l, gdl_ctx *ctx, gdl_tensor *x, const 
 
 static const gdl_layer_type gcn_kind = {"gcn", gcn_build, gcn_forward};
 
-gdl_layer *gdl_layer_gcn(int64_t out, int flags) {
-  GDL_ASSERT(out > 0, "gcn: out must be positive");
+gdl_layer *gdl_layer_gcn(int64_t out, int flags, double input_dropout) {
+  GDL_ASSERT(out > 0 && input_dropout >= 0 && input_dropout < 1, "gcn: out must be positive, input_dropout in [0, 1)");
   gdl_layer *l = gdl__layer_new(&gcn_kind);
   l->n0 = out;
+  l->f0 = input_dropout;
   l->act = flags;
   return l;
 }

@@ -49,6 +49,12 @@ gdl_tensor *gdl__edge_weight(const gdl_graph *g, gdl_dtype t);
 gdl_tensor *gdl__edge_attr(const gdl_graph *g, gdl_dtype t);
 gdl_tensor *gdl__batch_index(const gdl_graph *g);
 
+/* gdl_dropout_linear with the non-zero structure of x known (nz from
+ * gdl__feature_nonzeros, or NULL to scan x). */
+gdl_tensor *gdl__dropout_linear(gdl_ctx *ctx, gdl_tensor *x, double p, bool train, gdl_tensor *w, gdl_tensor *b,
+                                const void *nz);
+const void *gdl__feature_nonzeros(const gdl_graph *g, const gdl_tensor *x);
+
 /* ---- layer helpers ---- */
 struct gdl_layer;
 /* A parameter filled with PyG's glorot (U(+-sqrt(6 / (fan_in + fan_out)))), torch's

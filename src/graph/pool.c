@@ -20,7 +20,7 @@ static gdl_status pool_build(gdl_layer *l, gdl_shape in, const gdl_build *b) {
     gdl__param(l, "gate_nn.weight", GDL_SHAPE(1, fin), GDL__TORCH, fin, 1, b);
     gdl__param(l, "gate_nn.bias", GDL_SHAPE(1), GDL__TORCH, fin, 1, b);
   } else if (!strcmp(l->kind->name, "topk_pool")) {
-    gdl__param(l, "weight", GDL_SHAPE(1, fin), GDL__TORCH, fin, 1, b);
+    gdl__param(l, "select.weight", GDL_SHAPE(1, fin), GDL__TORCH, fin, 1, b);
   }
   return GDL_OK;
 }
@@ -80,9 +80,8 @@ static int by_score(const void *a, const void *b) {
 static gdl_tensor *topk_forward(gdl_layer *l, gdl_ctx *ctx, gdl_tensor *x, const void *aux, bool train) {
   gdl_graph *g = gdl__layer_graph(aux, "topk_pool");
   gdl_tensor *w = l->t[0];
-  double norm = 0;
-  for (int64_t j = 0; j < gdl_tensor_numel(w); j++) norm += gdl_tensor_get(w, j) * gdl_tensor_get(w, j);
-  gdl_tensor *s = gdl_tanh(ctx, gdl_affine(ctx, gdl_linear(ctx, x, w, NULL), 1 / sqrt(norm), 0)); /* [N, 1] */
+  gdl_tensor *norm = gdl_sqrt(ctx, gdl_sum(ctx, gdl_mul(ctx, w, w), GDL_AXIS_ALL, false));
+  gdl_tensor *s = gdl_tanh(ctx, gdl_div(ctx, gdl_linear(ctx, x, w, NULL), norm)); /* [N, 1] */
   const gdl_tensor *ptr = gdl__graph_ptr(g);
   const int64_t *P = ptr->data;
   int64_t N = x->shape[0], G = ptr->shape[0] - 1, kept = 0;

@@ -63,7 +63,9 @@ static gdl_status mlp_sizes(gdl_section *s, int64_t *h0, int64_t *h1) {
 gdl_status gdl__gcn_section(gdl_model *m, gdl_section *s) {
   int64_t out;
   bool loops, improved, normalize, bias;
+  double p;
   gdl_status st = positive(s, "out", 0, &out);
+  if (!st) st = prob(s, "input_dropout", &p);
   if (!st) st = gdl_section_bool(s, "add_self_loops", true, &loops);
   if (!st) st = gdl_section_bool(s, "improved", false, &improved);
   if (!st) st = gdl_section_bool(s, "normalize", true, &normalize);
@@ -71,7 +73,7 @@ gdl_status gdl__gcn_section(gdl_model *m, gdl_section *s) {
   if (st) return st;
   int f = (loops ? 0 : GDL_GCN_NO_SELF_LOOPS) | (improved ? GDL_GCN_IMPROVED : 0) |
           (normalize ? 0 : GDL_GCN_NO_NORMALIZE) | (bias ? 0 : GDL_GCN_NO_BIAS);
-  return add_then_act(m, s, gdl_layer_gcn(out, f));
+  return add_then_act(m, s, gdl_layer_gcn(out, f, p));
 }
 
 gdl_status gdl__gat_section(gdl_model *m, gdl_section *s) {
@@ -83,6 +85,7 @@ gdl_status gdl__gat_section(gdl_model *m, gdl_section *s) {
   if (!st) st = gdl_section_bool(s, "concat", true, &o.concat);
   if (!st) st = gdl_section_double(s, "negative_slope", 0.2, &o.negative_slope);
   if (!st) st = prob(s, "dropout", &o.dropout);
+  if (!st) st = prob(s, "input_dropout", &o.input_dropout);
   if (!st) st = gdl_section_bool(s, "add_self_loops", true, &o.add_self_loops);
   if (!st) st = gdl_section_bool(s, "bias", true, &o.bias);
   if (!st && o.v2) st = gdl_section_bool(s, "share_weights", false, &o.share_weights);

@@ -42,6 +42,10 @@ void gdl__gspmm_fwd(gdl_node *n) {
         for (int64_t q = b; q < end; q++) {
           int64_t u = c->nbr[q], id = c->eid[q];
           const T *restrict xr = X ? X + u * F : NULL;
+          if (X && q + 4 < end) { /* the row 4 edges ahead: gathers are latency-bound */
+            const char *pf = (const char *)(X + c->nbr[q + 4] * F);
+            for (size_t o = 0; o < (size_t)F * sizeof(T); o += 64) __builtin_prefetch(pf + o);
+          }
           switch (msg) {
             case GDL_MSG_COPY_U:
               for (int64_t f = 0; f < F; f++) y[f] += xr[f];

@@ -190,11 +190,11 @@ gdl_graph_set *gdl_graph_set_load_tu(const char *dir, const char *name, bool use
     int64_t *eorder = malloc((size_t)(E + 1) * sizeof *eorder);
     for (int64_t i = 0; i < N; i++) nptr[(int64_t)ind[i]]++;
     for (int64_t k = 0; k < G; k++) nptr[k + 1] += nptr[k];
-    for (int64_t e = 0; e < E; e++) eptr[(int64_t)ind[(int64_t)A[2 * e] - 1] + 1]++;
-    for (int64_t k = 0; k <= G; k++) eptr[k + 1] += eptr[k];
+    for (int64_t e = 0; e < E; e++) eptr[(int64_t)ind[(int64_t)A[2 * e] - 1]]++;
+    for (int64_t k = 0; k < G; k++) eptr[k + 1] += eptr[k];
     int64_t *fill = calloc((size_t)G + 2, sizeof *fill);
     for (int64_t e = 0; e < E; e++) {
-      int64_t k = (int64_t)ind[(int64_t)A[2 * e] - 1];
+      int64_t k = (int64_t)ind[(int64_t)A[2 * e] - 1] - 1;
       eorder[eptr[k] + fill[k]++] = e;
     }
     for (int64_t k = 0; k < G; k++) {

@@ -14,7 +14,18 @@
  * Level r of a Fourier filter (Kymatio's periodize_filter_fft), m = Mp / 2^r:
  * zero the rows [Mp / 2^(r+1), Mp / 2^(r+1) + Mp (1 - 2^-r)) (and the same for
  * columns), then fold: f_r[k, l] = sum_{i, j < 2^r} f[k + i m, l + j n].
- * Wavelet n = (j, theta) has levels r < min(j + 1, max(J - 1, 1)); phi r < J. */
+ * Wavelet n = (j, theta) has levels r < min(j + 1, max(J - 1, 1)); phi r < J.
+ * Level r is always used with the subsampling sub_k, k = 2^(j - r), so the plan
+ * stores it times 1/k^2, each value twice (see scattering_kernels.h).
+ *
+ * The low-pass step in space. Kymatio computes S = unpad Re F^-1 sub_k(F(A) phi_r)
+ * (k = 2^(J-r)); since F^-1_{m/k} sub_k(Y)[u] = F^-1_m(Y)[k u], this is
+ *   S[u] = (A (*) K_r)[k (u + 1)],  K_r = Re F^-1(phi_r)   ((*): circular convolution).
+ * phi's Gaussian is separable (theta = 0, s = 1) and so are the mask and the fold,
+ * and each 1-D factor f_r is symmetric (the copies at +-2 periods differ by
+ * exp(-(2 Mp)^2 / 2 sigma^2) < 1e-40), so K_r = kx_r ky_r^T / c with real 1-D kernels
+ * and S = Rows_r A Cols_r^T, Rows_r[u, x] = kx_r[(k (u + 1) - x) mod m] / c. The
+ * plan keeps phi in this form (phi_full = fx fy^T / c is the same filter). */
 #include <stdlib.h>
 
 #include "grid/scattering.h"
@@ -75,6 +86,78 @@ static float *to_float(const double *a, int64_t n) {
   return f;
 }
 
+/* The 1-D factor of phi along an axis of n samples: f = Re FFT(sum_e exp(-(x + e n)^2
+ * / 2 sigma^2)), length n. */
+static void phi_factor(int64_t n, double sigma, double *f) {
+  double complex *g = fftw_malloc(sizeof *g * (size_t)n), *t = fftw_malloc(sizeof *t * (size_t)n);
+  GDL_ASSERT(g && t, "scattering2d: out of memory");
+  for (int64_t x = 0; x < n; x++) {
+    double v = 0;
+    for (int e = -2; e <= 2; e++) {
+      double X = (double)x + (double)e * n;
+      v += exp(-X * X / (2 * sigma * sigma));
+    }
+    g[x] = v;
+  }
+  fftw_plan pl;
+  GDL_OMP(omp critical(gdl_fftw_planner))
+  pl = fftw_plan_dft_1d((int)n, g, t, FFTW_FORWARD, FFTW_ESTIMATE);
+  fftw_execute(pl);
+  GDL_OMP(omp critical(gdl_fftw_planner))
+  fftw_destroy_plan(pl);
+  for (int64_t x = 0; x < n; x++) f[x] = creal(t[x]);
+  fftw_free(g);
+  fftw_free(t);
+}
+
+/* The subsampling matrix of one axis at level r: out[u, x] = k_r[(k (u + 1) - x) mod m] s,
+ * k_r = Re IFFT(level r of f), m = n / 2^r, k = 2^(J - r), u < nout. */
+static void lowpass_matrix(const double *f, int64_t n, int r, int J, int64_t nout, double s, double *out) {
+  int64_t m = n >> r, k = (int64_t)1 << (J - r);
+  double *fr = calloc((size_t)m, sizeof *fr), *kr = calloc((size_t)m, sizeof *kr);
+  GDL_ASSERT(fr && kr, "scattering2d: out of memory");
+  int64_t sx = n >> (r + 1), lx = n - m;
+  for (int64_t x = 0; x < n; x++)
+    if (x < sx || x >= sx + lx) fr[x % m] += f[x];
+  for (int64_t t = 0; t < m; t++) { /* Re of the normalised inverse DFT */
+    double v = 0;
+    for (int64_t w = 0; w < m; w++) v += fr[w] * cos(2 * M_PI * (double)((w * t) % m) / (double)m);
+    kr[t] = v / (double)m;
+  }
+  for (int64_t u = 0; u < nout; u++)
+    for (int64_t x = 0; x < m; x++) out[u * m + x] = kr[((k * (u + 1) - x) % m + m) % m] * s;
+  free(fr);
+  free(kr);
+}
+
+static gdl_status lowpass(gdl_scattering2d_plan *p) {
+  int64_t M = p->Mp, N = p->Np;
+  double sigma = 0.8 * ldexp(1, p->J - 1), c = 2 * 3.1415 * sigma * sigma;
+  double *fx = malloc(sizeof(double) * (size_t)M), *fy = malloc(sizeof(double) * (size_t)N);
+  if (!fx || !fy) {
+    free(fx);
+    free(fy);
+    return GDL_ERR_NOMEM;
+  }
+  phi_factor(M, sigma, fx);
+  phi_factor(N, sigma, fy);
+  for (int64_t x = 0; x < M; x++)
+    for (int64_t y = 0; y < N; y++) p->phi_full[x * N + y] = fx[x] * fy[y] / c;
+  gdl_status st = GDL_OK;
+  for (int r = 0; r < p->J && !st; r++) {
+    int64_t nr = p->oh * (M >> r), nc = p->ow * (N >> r);
+    p->rows[r] = malloc(sizeof(double) * (size_t)nr);
+    p->cols[r] = malloc(sizeof(double) * (size_t)nc);
+    if (!p->rows[r] || !p->cols[r]) { st = GDL_ERR_NOMEM; break; }
+    lowpass_matrix(fx, M, r, p->J, p->oh, 1 / c, p->rows[r]);
+    lowpass_matrix(fy, N, r, p->J, p->ow, 1, p->cols[r]);
+    if (!(p->rowsf[r] = to_float(p->rows[r], nr)) || !(p->colsf[r] = to_float(p->cols[r], nc))) st = GDL_ERR_NOMEM;
+  }
+  free(fx);
+  free(fy);
+  return st;
+}
+
 gdl_status gdl__scattering2d_filters(gdl_scattering2d_plan *p) {
   int64_t M = p->Mp, N = p->Np, MN = M * N;
   int J = p->J, L = p->L;
@@ -108,21 +191,18 @@ gdl_status gdl__scattering2d_filters(gdl_scattering2d_plan *p) {
         double *lv = malloc(sizeof(double) * (size_t)sz);
         if (!lv) { st = GDL_ERR_NOMEM; break; }
         periodize(full, M, N, r, lv);
-        p->psi[(j * L + t) * J + r] = lv;
-        if (!(p->psif[(j * L + t) * J + r] = to_float(lv, sz))) st = GDL_ERR_NOMEM;
+        /* stored for the kernels: each value twice (it multiplies a complex number's
+         * real and imaginary parts) and scaled by the 1/k^2 of the subsampling it
+         * always goes with (k = 2^(j - r)) */
+        double *pr = malloc(sizeof(double) * (size_t)(2 * sz)), sc = ldexp(1, -2 * (j - r));
+        if (!pr) { free(lv); st = GDL_ERR_NOMEM; break; }
+        for (int64_t i = 0; i < sz; i++) pr[2 * i] = pr[2 * i + 1] = lv[i] * sc;
+        free(lv);
+        p->psi[(j * L + t) * J + r] = pr;
+        if (!(p->psif[(j * L + t) * J + r] = to_float(pr, 2 * sz))) st = GDL_ERR_NOMEM;
       }
     }
-  if (!st) {
-    memset(g, 0, sizeof *g * (size_t)MN);
-    gabor(M, N, 0.8 * ldexp(1, J - 1), 0, 0, 1, g);
-    fourier_real(M, N, g, tmp, p->phi_full);
-    for (int r = 0; !st && r < J; r++) {
-      int64_t sz = (M >> r) * (N >> r);
-      if (!(p->phi[r] = malloc(sizeof(double) * (size_t)sz))) { st = GDL_ERR_NOMEM; break; }
-      periodize(p->phi_full, M, N, r, p->phi[r]);
-      if (!(p->phif[r] = to_float(p->phi[r], sz))) st = GDL_ERR_NOMEM;
-    }
-  }
+  if (!st) st = lowpass(p);
   fftw_free(g);
   fftw_free(g0);
   fftw_free(tmp);

@@ -22,7 +22,8 @@
 #define FFTW(x) fftw_##x
 #define PL(k) k
 #define PSI(i) p->psi[i]
-#define PHI(r) p->phi[r]
+#define ROWS(r) p->rows[r]
+#define COLS(r) p->cols[r]
 #define SQRT sqrt
 #define CONJ conj
 #define NAME(x) x##_d
@@ -32,7 +33,8 @@
 #undef FFTW
 #undef PL
 #undef PSI
-#undef PHI
+#undef ROWS
+#undef COLS
 #undef SQRT
 #undef CONJ
 #undef NAME
@@ -42,7 +44,8 @@
 #define FFTW(x) fftwf_##x
 #define PL(k) k##f
 #define PSI(i) p->psif[i]
-#define PHI(r) p->phif[r]
+#define ROWS(r) p->rowsf[r]
+#define COLS(r) p->colsf[r]
 #define SQRT sqrtf
 #define CONJ conjf
 #define NAME(x) x##_f
@@ -58,7 +61,7 @@ static int64_t reflect(int64_t i, int64_t n) {
   return i < n ? i : period - i;
 }
 
-static gdl_status make_ffts(gdl_scattering2d_plan *p) {
+static gdl_status make_ffts(gdl_scattering2d_plan *p, unsigned flags) {
   int64_t MN = p->Mp * p->Np;
   double *rd = fftw_malloc(sizeof(double) * (size_t)MN);
   fftw_complex *cd = fftw_malloc(sizeof(fftw_complex) * (size_t)MN);
@@ -67,7 +70,7 @@ static gdl_status make_ffts(gdl_scattering2d_plan *p) {
   fftwf_complex *cf = fftwf_malloc(sizeof(fftwf_complex) * (size_t)MN);
   fftwf_complex *cf2 = fftwf_malloc(sizeof(fftwf_complex) * (size_t)MN);
   bool ok = rd && cd && cd2 && rf && cf && cf2;
-  const unsigned fl = FFTW_ESTIMATE;
+  const unsigned fl = flags & GDL_SCATTERING2D_MEASURE ? FFTW_MEASURE : FFTW_ESTIMATE;
   GDL_OMP(omp critical(gdl_fftw_planner))
   for (int r = 0; ok && r <= p->J; r++) {
     int m = (int)(p->Mp >> r), n = (int)(p->Np >> r);
@@ -89,7 +92,8 @@ static gdl_status make_ffts(gdl_scattering2d_plan *p) {
   return ok ? GDL_OK : gdl_error(GDL_ERR_NOMEM, "scattering2d: FFTW could not make its plans");
 }
 
-gdl_scattering2d_plan *gdl_scattering2d_plan_create(int64_t M, int64_t N, int J, int L, int max_order) {
+gdl_scattering2d_plan *gdl_scattering2d_plan_create(int64_t M, int64_t N, int J, int L, int max_order,
+                                                    unsigned flags) {
   if (J < 1 || J > GDL_SCAT_MAXJ - 1 || L < 1 || L > 64 || (max_order != 1 && max_order != 2)) {
     gdl_error(GDL_ERR_ARG, "scattering2d: need 1 <= J <= %d, 1 <= L <= 64 and max_order 1 or 2; got J = %d, "
               "L = %d, max_order = %d", GDL_SCAT_MAXJ - 1, J, L, max_order);
@@ -130,7 +134,7 @@ gdl_scattering2d_plan *gdl_scattering2d_plan_create(int64_t M, int64_t N, int J,
     GDL_ASSERT(k == p->nch, "scattering2d: path count");
     st = gdl__scattering2d_filters(p);
   }
-  if (!st) st = make_ffts(p);
+  if (!st) st = make_ffts(p, flags);
   if (st) {
     gdl_scattering2d_plan_destroy(p);
     return NULL;
@@ -155,8 +159,10 @@ void gdl_scattering2d_plan_destroy(gdl_scattering2d_plan *p) {
     free(p->psif[i]);
   }
   for (int r = 0; r < p->J; r++) {
-    free(p->phi[r]);
-    free(p->phif[r]);
+    free(p->rows[r]);
+    free(p->cols[r]);
+    free(p->rowsf[r]);
+    free(p->colsf[r]);
   }
   free(p->psi);
   free(p->psif);
@@ -236,9 +242,11 @@ gdl_tensor *gdl_scattering2d(gdl_ctx *ctx, const gdl_scattering2d_plan *p, gdl_t
 /* A process-wide plan for these sizes, made on first use and kept until exit (at
  * most 32 different ones): layers have no hook to free a plan, and plans are
  * read-only once made, so sharing is safe. NULL (error set) when invalid. */
-gdl_scattering2d_plan *gdl__scattering2d_plan_shared(int64_t M, int64_t N, int J, int L, int max_order);
+gdl_scattering2d_plan *gdl__scattering2d_plan_shared(int64_t M, int64_t N, int J, int L, int max_order,
+                                                     unsigned flags);
 
-gdl_scattering2d_plan *gdl__scattering2d_plan_shared(int64_t M, int64_t N, int J, int L, int max_order) {
+gdl_scattering2d_plan *gdl__scattering2d_plan_shared(int64_t M, int64_t N, int J, int L, int max_order,
+                                                     unsigned flags) {
   static gdl_scattering2d_plan *cache[32];
   static int count;
   gdl_scattering2d_plan *found = NULL;
@@ -248,7 +256,7 @@ gdl_scattering2d_plan *gdl__scattering2d_plan_shared(int64_t M, int64_t N, int J
       gdl_scattering2d_plan *c = cache[i];
       if (c->M == M && c->N == N && c->J == J && c->L == L && c->max_order == max_order) found = c;
     }
-    if (!found && count < 32 && (found = gdl_scattering2d_plan_create(M, N, J, L, max_order)))
+    if (!found && count < 32 && (found = gdl_scattering2d_plan_create(M, N, J, L, max_order, flags)))
       cache[count++] = found;
     else if (!found && count == 32)
       gdl_error(GDL_ERR_UNSUPPORTED, "scattering2d: more than 32 different shared plans");
@@ -260,7 +268,7 @@ gdl_tensor *gdl__scattering2d_sample(gdl_ctx *ctx, gdl_rng *rng, gdl_dtype t, in
   static const int cases[][5] = {{8, 8, 2, 2, 2}, {9, 12, 2, 3, 2}, {6, 5, 1, 3, 1}};
   if (v >= (int)(sizeof cases / sizeof *cases)) return NULL;
   const int *c = cases[v];
-  gdl_scattering2d_plan *p = gdl__scattering2d_plan_shared(c[0], c[1], c[2], c[3], c[4]);
+  gdl_scattering2d_plan *p = gdl__scattering2d_plan_shared(c[0], c[1], c[2], c[3], c[4], 0);
   gdl_tensor *x = gdl__sample_leaf(ctx, rng, t, GDL_SHAPE(v == 0 ? 2 : 1, c[0], c[1]), -1, 1);
   return gdl_scattering2d(ctx, p, x);
 }

@@ -29,9 +29,13 @@ struct gdl_scattering2d_plan {
   /* Fourier filters: psi[n] (n = j L + theta) and phi at full resolution, and
    * periodised to resolution r (Kymatio's periodize_filter_fft), size (Mp >> r) x
    * (Np >> r); NULL where Kymatio has no such level. float copies alongside. */
-  double *psi_full, *phi_full;     /* [J L][Mp Np], [Mp Np] */
-  double **psi, *phi[GDL_SCAT_MAXJ]; /* psi[n J + r], phi[r] */
-  float **psif, *phif[GDL_SCAT_MAXJ];
+  double *psi_full, *phi_full; /* [J L][Mp Np], [Mp Np] */
+  double **psi;                /* psi[n J + r]: level r, each value twice, times 4^(r - j) */
+  float **psif;
+  /* The low-pass step in space (see morlet.c): S = Rows_r A Cols_r^T for A at
+   * resolution r; Rows_r [oh, Mp >> r], Cols_r [ow, Np >> r]. */
+  double *rows[GDL_SCAT_MAXJ], *cols[GDL_SCAT_MAXJ];
+  float *rowsf[GDL_SCAT_MAXJ], *colsf[GDL_SCAT_MAXJ];
   int64_t *rmap, *cmap;   /* padded row/column -> source row/column (reflect) */
   gdl__scat_fft fft[GDL_SCAT_MAXJ + 1];
   int32_t (*path)[5];     /* per channel: order, j1, theta1, j2, theta2 */

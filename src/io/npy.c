@@ -134,7 +134,8 @@ static gdl_status parse_descr(const char *what, const char *d, gdl__npy_info *in
   } map[] = {{'f', 4, GDL_F32, GDL__CONV_NONE}, {'f', 8, GDL_F64, GDL__CONV_NONE},
              {'i', 4, GDL_I32, GDL__CONV_NONE}, {'i', 8, GDL_I64, GDL__CONV_NONE},
              {'u', 1, GDL_U8, GDL__CONV_NONE},  {'b', 1, GDL_BOOL, GDL__CONV_BOOL},
-             {'i', 1, GDL_I32, GDL__CONV_I8},   {'f', 2, GDL_F32, GDL__CONV_F16}};
+             {'i', 1, GDL_I32, GDL__CONV_I8},   {'f', 2, GDL_F32, GDL__CONV_F16},
+             {'c', 8, GDL_C64, GDL__CONV_NONE}, {'c', 16, GDL_C128, GDL__CONV_NONE}};
   for (size_t k = 0; k < sizeof map / sizeof *map; k++) {
     if (map[k].kind != kind || map[k].size != size) continue;
     if (order == '>' && size > 1)
@@ -148,8 +149,8 @@ static gdl_status parse_descr(const char *what, const char *d, gdl__npy_info *in
     return GDL_OK;
   }
   return gdl_error(GDL_ERR_UNSUPPORTED,
-                   "%s: unsupported dtype '%s' (gdl reads <f4 <f8 <i4 <i8 |u1 |b1, and widens "
-                   "<f2 and |i1)",
+                   "%s: unsupported dtype '%s' (gdl reads <f4 <f8 <i4 <i8 |u1 |b1 <c8 <c16, and "
+                   "widens <f2 and |i1)",
                    what, d);
 }
 
@@ -316,7 +317,7 @@ gdl_tensor *gdl_npy_load(const char *path) {
 /* ---- saving --------------------------------------------------------------- */
 
 static const char *descr_of(gdl_dtype t) {
-  static const char *d[GDL_DTYPE_COUNT] = {"<f4", "<f8", "<i4", "<i8", "|u1", "|b1"};
+  static const char *d[GDL_DTYPE_COUNT] = {"<f4", "<f8", "<i4", "<i8", "|u1", "|b1", "<c8", "<c16"};
   return d[t];
 }
 

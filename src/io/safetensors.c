@@ -314,6 +314,13 @@ gdl_status gdl_safetensors_save(const char *path, const gdl_arrays *a) {
       free(b.s);
       return gdl_error(GDL_ERR_ARG, "%s: '__metadata__' is reserved, not a tensor name", path);
     }
+    if (x->dtype == GDL_C64 || x->dtype == GDL_C128) {
+      free(b.s);
+      return gdl_error(GDL_ERR_UNSUPPORTED,
+                       "%s: tensor '%s' is %s: safetensors has no complex dtype; save it as .npy/.npz "
+                       "or as a float tensor with a trailing axis of 2",
+                       path, name, gdl_dtype_name(x->dtype));
+    }
     if (i) puts_(&b, ",");
     put_json_str(&b, name);
     puts_(&b, ":{\"dtype\":\"");

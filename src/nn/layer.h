@@ -5,7 +5,7 @@
 #include "core/internal.h"
 #include "gdl/nn.h"
 
-#define GDL_LAYER_MAX_TENSORS 6
+#define GDL_LAYER_MAX_TENSORS 8
 
 /* What a layer needs while building its parameters. */
 typedef struct {

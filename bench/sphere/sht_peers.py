@@ -1,0 +1,116 @@
+"""Runs gdl's SHT benchmark and its peers (ducc0, healpy, ssht) on the same machine
+in the same run, and prints a markdown table: median times, ratios gdl/peer and
+GFLOP/s by the operation count L^2 * Ntheta (one real map; the same count for spin 2)
+as a fraction of one core's float64 peak (PEAK line of bench/peak).
+
+    bench/.venv/bin/python bench/sphere/sht_peers.py BENCH_SHT PEAK_GFLOPS [Ls] [threads] [samplings]
+e.g. ... build-bench-sphere/bench_sht 60.0 256,512,1024,2048 1,2 gl,mw,healpix
+Spin 0: real maps (ducc0 and healpy take real maps); spin 2: gdl one complex spin-2
+map, ducc0/healpy the equivalent pair Q, U <-> E, B.
+"""
+import subprocess
+import sys
+import time
+
+import numpy as np
+import ducc0
+import healpy as hp
+
+try:
+    import pyssht
+except ImportError:
+    pyssht = None
+
+exe, peak = sys.argv[1], float(sys.argv[2])
+Ls = [int(x) for x in (sys.argv[3] if len(sys.argv) > 3 else "256,512,1024,2048").split(",")]
+threads = [int(x) for x in (sys.argv[4] if len(sys.argv) > 4 else "1,2").split(",")]
+samplings = (sys.argv[5] if len(sys.argv) > 5 else "gl,mw,healpix").split(",")
+rng = np.random.default_rng(0)
+
+
+def reps_for(L):
+    return 5 if L <= 512 else 3 if L <= 1024 else 1
+
+
+def med(f, reps):
+    f()  # warm-up
+    t = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        f()
+        t.append(time.perf_counter() - t0)
+    return 1e3 * float(np.median(t))
+
+
+def ducc_times(geom, L, spin, nth, reps):
+    lmax = L - 1
+    ncomp = 1 if spin == 0 else 2
+    alm = rng.standard_normal((ncomp, (lmax + 1) * (lmax + 2) // 2)) + 0j
+    ntheta, nphi = L, 2 * L - 1
+    m = ducc0.sht.experimental.synthesis_2d(alm=alm, spin=spin, lmax=lmax, geometry=geom, ntheta=ntheta, nphi=nphi,
+                                            nthreads=nth)
+    ti = med(lambda: ducc0.sht.experimental.synthesis_2d(alm=alm, spin=spin, lmax=lmax, geometry=geom, ntheta=ntheta,
+                                                          nphi=nphi, nthreads=nth), reps)
+    tf = med(lambda: ducc0.sht.experimental.analysis_2d(map=m, spin=spin, lmax=lmax, geometry=geom, nthreads=nth), reps)
+    return ti, tf
+
+
+def healpy_times(L, spin, nth, reps):
+    import os
+    os.environ["OMP_NUM_THREADS"] = str(nth)
+    nside, lmax = L // 2, L - 1
+    n = hp.Alm.getsize(lmax)
+    if spin == 0:
+        alm = rng.standard_normal(n) + 0j
+        m = hp.alm2map(alm, nside, lmax=lmax)
+        ti = med(lambda: hp.alm2map(alm, nside, lmax=lmax), reps)
+        tf = med(lambda: hp.map2alm(m, lmax=lmax, iter=0), reps)
+    else:
+        alms = [rng.standard_normal(n) + 0j for _ in range(2)]
+        m = hp.alm2map_spin(alms, nside, spin, lmax)
+        ti = med(lambda: hp.alm2map_spin(alms, nside, spin, lmax), reps)
+        tf = med(lambda: hp.map2alm_spin(m, spin, lmax=lmax), reps)
+    return ti, tf
+
+
+def ssht_times(L, spin, reps):
+    flm = rng.standard_normal(L * L) + 1j * rng.standard_normal(L * L)
+    flm[: spin * spin] = 0
+    real = spin == 0
+    if real:  # a real field's coefficients
+        f = pyssht.inverse(flm, L, Spin=0, Method="MW")
+        flm = pyssht.forward(f.real.copy(), L, Spin=0, Method="MW", Reality=True)
+    f = pyssht.inverse(flm, L, Spin=spin, Method="MW", Reality=real)
+    ti = med(lambda: pyssht.inverse(flm, L, Spin=spin, Method="MW", Reality=real), reps)
+    tf = med(lambda: pyssht.forward(f, L, Spin=spin, Method="MW", Reality=real), reps)
+    return ti, tf
+
+
+print("| sampling | L | spin | threads | gdl inv ms | gdl fwd ms | peer | peer inv ms | peer fwd ms | "
+      "ratio inv | ratio fwd | gdl GFLOP/s inv/fwd | % of peak | rt err |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+for samp in samplings:
+    for L in Ls:
+        for spin in [0, 2]:
+            for nth in threads:
+                reps = reps_for(L)
+                out = subprocess.run([exe, samp, str(L), str(spin), str(nth), str(reps)], capture_output=True,
+                                     text=True, check=True).stdout.split()
+                nring, gi, gf, err = int(out[5]), float(out[6]), float(out[7]), out[8]
+                ops = L * L * nring
+                gfl_i, gfl_f = ops / gi * 1e-6, ops / gf * 1e-6
+                pct = 100 * max(gfl_i, gfl_f) / (peak * nth)
+                peers = []
+                if samp in ("gl", "mw"):
+                    peers.append(("ducc0", ducc_times(samp.upper(), L, spin, nth, reps)))
+                if samp == "healpix":
+                    peers.append(("healpy", healpy_times(L, spin, nth, reps)))
+                    peers.append(("ducc0", None))
+                if samp == "mw" and pyssht is not None and nth == 1 and L <= 512:
+                    peers.append(("ssht", ssht_times(L, spin, reps)))
+                for name, t in peers:
+                    if t is None:
+                        continue
+                    pi, pf = t
+                    print(f"| {samp} | {L} | {spin} | {nth} | {gi:.1f} | {gf:.1f} | {name} | {pi:.1f} | {pf:.1f} | "
+                          f"{gi / pi:.2f} | {gf / pf:.2f} | {gfl_i:.1f}/{gfl_f:.1f} | {pct:.0f}% | {err} |", flush=True)

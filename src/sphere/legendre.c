@@ -1,0 +1,528 @@
+/* The Legendre stage: coefficients a_lm <-> F_m(theta) on ring pairs, with the
+ * spin-weighted Legendre functions computed on the fly (no tables).
+ *
+ *   sY_lm(t, p) = (-1)^s lam^s_lm(t) e^{imp},  lam^s_lm = sqrt((2l+1)/4pi) d^l_{m,-s}(t)
+ *
+ * For m >= 0 two columns are recursed per north ring t: P_l = lam(d^l_{m,-s}) and
+ * Q_l = lam(d^l_{m,s}) (Q = P when s = 0). Symmetry gives the south ring pi - t
+ * and the -m column from the same numbers:
+ *   F_m(t)     = (-1)^s sum a_lm P_l        F_m(pi-t)  = (-1)^(s+m) sum (-1)^l a_lm Q_l
+ *   F_-m(t)    = (-1)^m sum a_l,-m Q_l      F_-m(pi-t) = sum (-1)^l a_l,-m P_l
+ * The three-term recursion in l for fixed (m, n), with R_l = sqrt((l^2-m^2)(l^2-n^2)):
+ *   lam_{l+1} = (alpha_l x + beta_l) lam_l - gamma_l lam_{l-1},  x = cos t
+ *   alpha_l = sqrt((2l+3)(2l+1)) (l+1) / R_{l+1},  beta_l = -sqrt((2l+3)(2l+1)) m n / (l R_{l+1}),
+ *   gamma_l = sqrt((2l+3)/(2l-1)) (l+1) R_l / (l R_{l+1}),
+ * started at l0 = max(|m|, |n|) from the closed form c^a s^b sqrt(binomial) (c, s =
+ * cos, sin of t/2). Near the poles the start underflows although later l do not:
+ * values carry an extended exponent (units of 2^460) until they reach 2^-60; while
+ * scaled they count as zero. Blocks of rings run from the equator to the poles, and
+ * once a block stays below 2^-60 for every l < L, the blocks nearer the pole (smaller
+ * still) are skipped for that m.
+ *
+ * Vectors of 8 ring pairs (GCC vector extensions; AVX-512 with -march=native), NB
+ * vectors per block share each coefficient load; the l loop runs in chunks of CL whose
+ * values are kept in L1 and reused by every map of the batch. */
+#include <stdlib.h>
+
+#include "sphere/sphere_internal.h"
+
+typedef double vd __attribute__((vector_size(64)));
+typedef long long vl __attribute__((vector_size(64)));
+#define VL 8
+#define NB 4 /* rec_chunk's hot loop is written out for 4 */
+#define BL (VL * NB)
+#define CL 32
+
+#define BIG 0x1p400    /* scaled values beyond this move up one unit */
+#define SMALL 0x1p-460  /* one unit of the extended exponent */
+#define UNIT 460
+#define TINY 60         /* values below 2^-60 count as zero (as ducc's ftol) */
+
+static inline vd vsplat(double a) { return (vd){a, a, a, a, a, a, a, a}; }
+static inline vd vand(vd a, vl m) { return (vd)((vl)a & m); }
+static inline vd vsel(vl m, vd a, vd b) { return (vd)(((vl)a & m) | ((vl)b & ~m)); }
+static inline double hsum(vd a) {
+  double s = 0;
+  for (int i = 0; i < VL; i++) s += a[i];
+  return s;
+}
+
+/* ---- per-m coefficients and start values ----------------------------------- */
+
+typedef struct {
+  int m, n, l0;
+  double sign;       /* of the start value */
+  int a, b;          /* powers of cos(t/2), sin(t/2) */
+  double fm, fe;     /* sqrt(binomial) sqrt((2l0+1)/4pi) = fm 2^fe */
+} start_info;
+
+/* d^{l0}_{m,n}, l0 = max(|m|,|n|), m >= 0 (c = cos t/2, s = sin t/2):
+ *   m >= |n|: (-1)^(m-n) sqrt(C(2m, m+n)) c^(m+n) s^(m-n)
+ *   n = l0:   sqrt(C(2l, l+m)) c^(l+m) s^(l-m)
+ *   n = -l0:  (-1)^(l+m) sqrt(C(2l, l-m)) c^(l-m) s^(l+m) */
+static start_info start_of(int m, int n) {
+  start_info si = {.m = m, .n = n};
+  int an = abs(n), l = m >= an ? m : an, k;
+  si.l0 = l;
+  if (m >= an) {
+    si.sign = ((m - n) & 1) ? -1 : 1, si.a = m + n, si.b = m - n, k = m + n;
+  } else if (n > 0) {
+    si.sign = 1, si.a = l + m, si.b = l - m, k = l + m;
+  } else {
+    si.sign = ((l + m) & 1) ? -1 : 1, si.a = l - m, si.b = l + m, k = l - m;
+  }
+  /* C(2l, k) = prod_{i=1..k} (2l - k + i) / i, renormalised as it goes */
+  double mant = 1;
+  int e = 0;
+  for (int i = 1; i <= k; i++) {
+    int ex;
+    mant = frexp(mant * (double)(2 * l - k + i) / i, &ex);
+    e += ex;
+  }
+  if (e & 1) mant *= 2, e--;
+  si.fm = sqrt(mant) * sqrt((2 * l + 1) / (4 * M_PI));
+  si.fe = e / 2;
+  return si;
+}
+
+/* Start value at one ring as v 2^(UNIT k), k <= 0, v >= 2^-TINY when k < 0. */
+static inline void start_value(const start_info *si, double lc, double ls, double *v, double *k) {
+  double E = si->fe;
+  if (si->a) E += si->a * lc;
+  if (si->b) {
+    if (isinf(ls)) { /* pole: d^l_mn(0) = 0 unless the power of sin(t/2) is 0 */
+      *v = 0, *k = 0;
+      return;
+    }
+    E += si->b * ls;
+  }
+  double kk = floor((E + log2(si->fm) + TINY) / UNIT);
+  if (kk > 0) kk = 0;
+  *k = kk;
+  *v = si->sign * si->fm * exp2(E - UNIT * kk);
+}
+
+/* alpha, beta (for n), gamma for l0 <= l < L-1; sq: sqrt table. */
+static void coeffs(const double *sq, int L, int m, int n, int l0, double *al, double *be, double *ga) {
+  int an = abs(n);
+  for (int l = l0; l < L - 1; l++) {
+    double R1 = sq[l + 1 - m] * sq[l + 1 + m] * sq[l + 1 - an] * sq[l + 1 + an];
+    double R0 = sq[l - m] * sq[l + m] * sq[l - an] * sq[l + an];
+    double f = sq[2 * l + 3] * sq[2 * l + 1] / R1;
+    al[l] = f * (l + 1);
+    be[l] = (m && n) ? -f * m * n / l : 0;
+    ga[l] = l > l0 ? sq[2 * l + 3] / sq[2 * l - 1] * (l + 1) * R0 / (l * R1) : 0;
+  }
+}
+
+/* ---- the recursion over a block of NB vectors --------------------------------- */
+
+typedef struct {
+  vd x[NB], p0[NB], p1[NB], kp[NB];
+  bool scaled;
+} rec;
+
+static void rec_start(rec *r, const gdl_sht_plan *p, const start_info *si, int64_t pair0) {
+  double v[BL], k[BL];
+  r->scaled = false;
+  for (int i = 0; i < BL; i++) {
+    start_value(si, p->plc[pair0 + i], p->pls[pair0 + i], &v[i], &k[i]);
+    r->scaled |= k[i] < 0;
+  }
+  for (int b = 0; b < NB; b++) {
+    for (int i = 0; i < VL; i++) {
+      r->x[b][i] = p->px[pair0 + b * VL + i];
+      r->p1[b][i] = v[b * VL + i];
+      r->kp[b][i] = k[b * VL + i];
+    }
+    r->p0[b] = vsplat(0);
+  }
+}
+
+/* Writes lam_l for l in [lc0, lc0 + CL) into lam[j][b] (zero below l0 and at or
+ * above L, zero while scaled) and advances the recursion. While some lane is
+ * scaled, its outputs are masked and the rescale check runs every 8 steps (the
+ * values grow by less than 2^17 a step, so 2^400 * 2^136 stays finite). */
+static void rec_chunk(rec *r, int lc0, int l0, int L, const double *al, const double *be,
+                      const double *ga, vd (*lam)[NB]) {
+  int j = 0;
+  for (; j < CL && lc0 + j < l0; j++)
+    for (int b = 0; b < NB; b++) lam[j][b] = vsplat(0);
+  vd x0 = r->x[0], x1 = r->x[1], x2 = r->x[2], x3 = r->x[3];
+  vd a0 = r->p0[0], a1 = r->p0[1], a2 = r->p0[2], a3 = r->p0[3];
+  vd b0 = r->p1[0], b1 = r->p1[1], b2 = r->p1[2], b3 = r->p1[3];
+#define STEP(OUT0, OUT1, OUT2, OUT3)                                            \
+  {                                                                             \
+    int l = lc0 + j;                                                            \
+    vd A = vsplat(al[l]), B = vsplat(be[l]), G = vsplat(ga[l]);                 \
+    lam[j][0] = OUT0, lam[j][1] = OUT1, lam[j][2] = OUT2, lam[j][3] = OUT3;     \
+    vd n0 = (A * x0 + B) * b0 - G * a0, n1 = (A * x1 + B) * b1 - G * a1;        \
+    vd n2 = (A * x2 + B) * b2 - G * a2, n3 = (A * x3 + B) * b3 - G * a3;        \
+    a0 = b0, a1 = b1, a2 = b2, a3 = b3;                                         \
+    b0 = n0, b1 = n1, b2 = n2, b3 = n3;                                         \
+  }
+  if (!r->scaled) {
+    for (; j < CL && lc0 + j < L; j++) STEP(b0, b1, b2, b3)
+  } else {
+    while (j < CL && lc0 + j < L) {
+      vl k0 = r->kp[0] == 0, k1 = r->kp[1] == 0, k2 = r->kp[2] == 0, k3 = r->kp[3] == 0;
+      for (int e = j + 8; j < e && j < CL && lc0 + j < L; j++)
+        STEP(vand(b0, k0), vand(b1, k1), vand(b2, k2), vand(b3, k3))
+      vd *P0[NB] = {&a0, &a1, &a2, &a3}, *P1[NB] = {&b0, &b1, &b2, &b3};
+      bool any = false;
+      for (int b = 0; b < NB; b++) {
+        vd v = *P1[b];
+        vl big = (r->kp[b] < 0) & ((v > BIG) | (v < -BIG));
+        *P0[b] = vsel(big, *P0[b] * SMALL, *P0[b]);
+        *P1[b] = vsel(big, v * SMALL, v);
+        r->kp[b] = vsel(big, r->kp[b] + 1, r->kp[b]);
+        for (int i = 0; i < VL; i++) any |= r->kp[b][i] < 0;
+      }
+      r->scaled = any;
+    }
+  }
+#undef STEP
+  r->p0[0] = a0, r->p0[1] = a1, r->p0[2] = a2, r->p0[3] = a3;
+  r->p1[0] = b0, r->p1[1] = b1, r->p1[2] = b2, r->p1[3] = b3;
+  for (; j < CL; j++)
+    for (int b = 0; b < NB; b++) lam[j][b] = vsplat(0);
+}
+
+/* every lane still below 2^-TINY after the last l: the block contributed nothing */
+static bool all_scaled(const rec *r) {
+  for (int b = 0; b < NB; b++)
+    for (int i = 0; i < VL; i++)
+      if (r->kp[b][i] == 0) return false;
+  return true;
+}
+
+/* ---- per-thread workspace --------------------------------------------------------- */
+
+typedef struct {
+  double *al, *beP, *beQ, *ga; /* [L] */
+  double *cf;                  /* [nb][4][Lpad]: a re, a im, b re, b im */
+  vd (*lamP)[NB], (*lamQ)[NB]; /* [CL][NB] */
+  vd *acc;                     /* synthesis: [nb][NB][16]; analysis: [nb][Lpad][4] */
+  int Lpad;
+} work;
+
+static bool work_init(work *w, int L, int64_t nb, bool analysis) {
+  memset(w, 0, sizeof *w);
+  w->Lpad = L + CL + 2;
+  size_t Lp = (size_t)w->Lpad;
+  w->al = malloc(4 * Lp * sizeof(double));
+  w->cf = malloc((size_t)nb * 4 * Lp * sizeof(double));
+  w->lamP = aligned_alloc(64, 2 * CL * NB * sizeof(vd));
+  size_t nacc = analysis ? (size_t)nb * Lp * 4 + (size_t)nb * NB * 8 : (size_t)nb * NB * 16;
+  w->acc = aligned_alloc(64, nacc * sizeof(vd));
+  if (!w->al || !w->cf || !w->lamP || !w->acc) {
+    free(w->al), free(w->cf), free(w->lamP), free(w->acc);
+    return false;
+  }
+  w->beP = w->al + Lp, w->beQ = w->al + 2 * Lp, w->ga = w->al + 3 * Lp;
+  w->lamQ = w->lamP + CL;
+  return true;
+}
+
+static void work_free(work *w) { free(w->al), free(w->cf), free(w->lamP), free(w->acc); }
+
+static inline int64_t lm_index(int l, int m) { return (int64_t)l * l + l + m; }
+
+/* ---- synthesis ------------------------------------------------------------------- */
+
+/* One m >= 0 (and -m when neg): all blocks of ring pairs, all maps. */
+static void synth_m(const gdl_sht_plan *p, work *w, int m, bool neg, const double *alm, double *leg,
+                    int64_t nb) {
+  int L = p->L, s = p->spin, Lp = w->Lpad;
+  bool spin0 = s == 0;
+  start_info sP = start_of(m, -s), sQ = start_of(m, s);
+  int l0 = sP.l0;
+  if (l0 >= L) return; /* leg already zero */
+  coeffs(p->sqrt_tab, L, m, -s, l0, w->al, w->beP, w->ga);
+  if (!spin0)
+    for (int l = l0; l < L - 1; l++) w->beQ[l] = -w->beP[l];
+  int64_t L2 = (int64_t)L * L, nm = p->nm;
+  /* gather coefficients: cf[c][0..3][l] */
+  for (int64_t c = 0; c < nb; c++) {
+    double *f = w->cf + c * 4 * Lp;
+    memset(f, 0, 4 * (size_t)Lp * sizeof(double));
+    for (int l = l0; l < L; l++) {
+      const double *a = alm + 2 * (c * L2 + lm_index(l, m));
+      f[l] = a[0], f[Lp + l] = a[1];
+      if (neg) {
+        const double *b = alm + 2 * (c * L2 + lm_index(l, -m));
+        f[2 * Lp + l] = b[0], f[3 * Lp + l] = b[1];
+      }
+    }
+  }
+  int64_t colp = m - p->mlo, coln = -m - p->mlo;
+  double sgs = (s & 1) ? -1 : 1, sgm = (m & 1) ? -1 : 1;
+  for (int64_t pair0 = p->npair_pad - BL; pair0 >= 0; pair0 -= BL) { /* equator first */
+    rec rp, rq;
+    rec_start(&rp, p, &sP, pair0);
+    if (!spin0) rec_start(&rq, p, &sQ, pair0);
+    memset(w->acc, 0, (size_t)nb * NB * 16 * sizeof(vd));
+    for (int lc0 = l0 & ~1; lc0 < L; lc0 += CL) {
+      rec_chunk(&rp, lc0, l0, L, w->al, w->beP, w->ga, w->lamP);
+      if (!spin0) rec_chunk(&rq, lc0, l0, L, w->al, w->beQ, w->ga, w->lamQ);
+      for (int64_t c = 0; c < nb; c++) {
+        const double *ar = w->cf + c * 4 * Lp + lc0, *ai = ar + Lp, *br = ar + 2 * Lp, *bi = ar + 3 * Lp;
+        for (int b = 0; b < NB; b++) {
+          vd *A = w->acc + (c * NB + b) * 16;
+          /* A[0..3]: sum a P (even re, even im, odd re, odd im); A[4..7]: b P;
+           * A[8..11]: a Q; A[12..15]: b Q */
+          vd a0 = A[0], a1 = A[1], a2 = A[2], a3 = A[3];
+          vd b0 = A[4], b1 = A[5], b2 = A[6], b3 = A[7];
+          if (neg) {
+            for (int j = 0; j < CL; j += 2) {
+              vd P0 = w->lamP[j][b], P1 = w->lamP[j + 1][b];
+              a0 += P0 * ar[j], a1 += P0 * ai[j], a2 += P1 * ar[j + 1], a3 += P1 * ai[j + 1];
+              b0 += P0 * br[j], b1 += P0 * bi[j], b2 += P1 * br[j + 1], b3 += P1 * bi[j + 1];
+            }
+          } else {
+            for (int j = 0; j < CL; j += 2) {
+              vd P0 = w->lamP[j][b], P1 = w->lamP[j + 1][b];
+              a0 += P0 * ar[j], a1 += P0 * ai[j], a2 += P1 * ar[j + 1], a3 += P1 * ai[j + 1];
+            }
+          }
+          A[0] = a0, A[1] = a1, A[2] = a2, A[3] = a3, A[4] = b0, A[5] = b1, A[6] = b2, A[7] = b3;
+          if (!spin0) {
+            a0 = A[8], a1 = A[9], a2 = A[10], a3 = A[11], b0 = A[12], b1 = A[13], b2 = A[14], b3 = A[15];
+            for (int j = 0; j < CL; j += 2) {
+              vd Q0 = w->lamQ[j][b], Q1 = w->lamQ[j + 1][b];
+              a0 += Q0 * ar[j], a1 += Q0 * ai[j], a2 += Q1 * ar[j + 1], a3 += Q1 * ai[j + 1];
+              if (neg) b0 += Q0 * br[j], b1 += Q0 * bi[j], b2 += Q1 * br[j + 1], b3 += Q1 * bi[j + 1];
+            }
+            A[8] = a0, A[9] = a1, A[10] = a2, A[11] = a3, A[12] = b0, A[13] = b1, A[14] = b2, A[15] = b3;
+          }
+        }
+      }
+    }
+    if (all_scaled(&rp) && (spin0 || all_scaled(&rq))) break; /* nothing here, nor nearer the pole */
+    /* write the ring values */
+    for (int64_t c = 0; c < nb; c++) {
+      double *lg = leg + c * p->nlr * nm * 2;
+      for (int b = 0; b < NB; b++) {
+        const vd *A = w->acc + (c * NB + b) * 16;
+        const vd *C = spin0 ? A : A + 8; /* a Q */
+        const vd *B = A + 4, *D = spin0 ? A + 4 : A + 12;
+        for (int i = 0; i < VL; i++) {
+          int64_t q = pair0 + b * VL + i, rn = p->pn[q], rs = p->ps[q];
+          if (rn < 0) continue;
+          double *o = lg + 2 * (rn * nm + colp);
+          o[0] = sgs * (A[0][i] + A[2][i]), o[1] = sgs * (A[1][i] + A[3][i]);
+          if (neg) {
+            o = lg + 2 * (rn * nm + coln);
+            o[0] = sgm * (D[0][i] + D[2][i]), o[1] = sgm * (D[1][i] + D[3][i]);
+          }
+          if (rs < 0) continue;
+          o = lg + 2 * (rs * nm + colp);
+          o[0] = sgs * sgm * (C[0][i] - C[2][i]), o[1] = sgs * sgm * (C[1][i] - C[3][i]);
+          if (neg) {
+            o = lg + 2 * (rs * nm + coln);
+            o[0] = B[0][i] - B[2][i], o[1] = B[1][i] - B[3][i];
+          }
+        }
+      }
+    }
+  }
+}
+
+void gdl__leg_synth(const gdl_sht_plan *p, const double *alm, double *leg, int64_t nb) {
+  memset(leg, 0, (size_t)(nb * p->nlr * p->nm) * 2 * sizeof(double));
+  int L = p->L;
+  bool fail = false;
+#pragma omp parallel
+  {
+    work w;
+    if (!work_init(&w, L, nb, false)) {
+#pragma omp atomic write
+      fail = true;
+    } else {
+#pragma omp for schedule(dynamic, 1)
+      for (int m = 0; m < L; m++) synth_m(p, &w, m, !p->real && m > 0, alm, leg, nb);
+      work_free(&w);
+    }
+  }
+  GDL_ASSERT(!fail, "sht: out of memory for the Legendre workspace");
+}
+
+/* ---- adjoint (analysis without weights) ------------------------------------------ */
+
+/*   a_lm   += P_l u  + (-1)^l Q_l v,   u = (-1)^s F_m(t),   v = (-1)^(s+m) F_m(pi-t)
+ *   a_l,-m += Q_l u' + (-1)^l P_l v',  u' = (-1)^m F_-m(t), v' = F_-m(pi-t)        */
+static void adj_m(const gdl_sht_plan *p, work *w, int m, bool neg, const double *leg, double *alm,
+                  int64_t nb) {
+  int L = p->L, s = p->spin, Lp = w->Lpad;
+  bool spin0 = s == 0;
+  start_info sP = start_of(m, -s), sQ = start_of(m, s);
+  int l0 = sP.l0;
+  int64_t L2 = (int64_t)L * L, nm = p->nm;
+  if (l0 >= L) return;
+  coeffs(p->sqrt_tab, L, m, -s, l0, w->al, w->beP, w->ga);
+  if (!spin0)
+    for (int l = l0; l < L - 1; l++) w->beQ[l] = -w->beP[l];
+  int64_t colp = m - p->mlo, coln = -m - p->mlo;
+  double sgs = (s & 1) ? -1 : 1, sgm = (m & 1) ? -1 : 1;
+  memset(w->acc, 0, (size_t)nb * Lp * 4 * sizeof(vd));
+  /* per (c, b): u, v, u', v' as re/im vectors, gathered once per block */
+  vd(*X)[8] = (vd(*)[8])(w->acc + (size_t)nb * Lp * 4);
+  for (int64_t pair0 = p->npair_pad - BL; pair0 >= 0; pair0 -= BL) { /* equator first */
+    rec rp, rq;
+    rec_start(&rp, p, &sP, pair0);
+    if (!spin0) rec_start(&rq, p, &sQ, pair0);
+    for (int64_t c = 0; c < nb; c++) {
+      const double *lg = leg + c * p->nlr * nm * 2;
+      for (int b = 0; b < NB; b++) {
+        vd *x = X[c * NB + b];
+        for (int k = 0; k < 8; k++) x[k] = vsplat(0);
+        for (int i = 0; i < VL; i++) {
+          int64_t q = pair0 + b * VL + i, rn = p->pn[q], rs = p->ps[q];
+          if (rn < 0) continue;
+          const double *f = lg + 2 * (rn * nm + colp);
+          x[0][i] = sgs * f[0], x[1][i] = sgs * f[1];
+          if (neg) f = lg + 2 * (rn * nm + coln), x[4][i] = sgm * f[0], x[5][i] = sgm * f[1];
+          if (rs < 0) continue;
+          f = lg + 2 * (rs * nm + colp);
+          x[2][i] = sgs * sgm * f[0], x[3][i] = sgs * sgm * f[1];
+          if (neg) f = lg + 2 * (rs * nm + coln), x[6][i] = f[0], x[7][i] = f[1];
+        }
+      }
+    }
+    for (int lc0 = l0 & ~1; lc0 < L; lc0 += CL) {
+      rec_chunk(&rp, lc0, l0, L, w->al, w->beP, w->ga, w->lamP);
+      if (!spin0) rec_chunk(&rq, lc0, l0, L, w->al, w->beQ, w->ga, w->lamQ);
+      for (int64_t c = 0; c < nb; c++) {
+        vd(*Xc)[8] = X + c * NB;
+        vd *acc = w->acc + c * Lp * 4;
+        if (spin0) {
+          vd E[NB][4], O[NB][4]; /* u +- v for +m (re, im) and -m (re, im) */
+          for (int b = 0; b < NB; b++) {
+            E[b][0] = Xc[b][0] + Xc[b][2], E[b][1] = Xc[b][1] + Xc[b][3];
+            O[b][0] = Xc[b][0] - Xc[b][2], O[b][1] = Xc[b][1] - Xc[b][3];
+            E[b][2] = Xc[b][4] + Xc[b][6], E[b][3] = Xc[b][5] + Xc[b][7];
+            O[b][2] = Xc[b][4] - Xc[b][6], O[b][3] = Xc[b][5] - Xc[b][7];
+          }
+          for (int j = 0; j < CL; j += 2) {
+            vd *a0 = acc + (size_t)(lc0 + j) * 4, *a1 = a0 + 4;
+            vd t0 = a0[0], t1 = a0[1], t2 = a1[0], t3 = a1[1];
+#pragma GCC unroll 4
+            for (int b = 0; b < NB; b++) {
+              vd P0 = w->lamP[j][b], P1 = w->lamP[j + 1][b];
+              t0 += P0 * E[b][0], t1 += P0 * E[b][1], t2 += P1 * O[b][0], t3 += P1 * O[b][1];
+            }
+            a0[0] = t0, a0[1] = t1, a1[0] = t2, a1[1] = t3;
+            if (neg) {
+              t0 = a0[2], t1 = a0[3], t2 = a1[2], t3 = a1[3];
+#pragma GCC unroll 4
+              for (int b = 0; b < NB; b++) {
+                vd P0 = w->lamP[j][b], P1 = w->lamP[j + 1][b];
+                t0 += P0 * E[b][2], t1 += P0 * E[b][3], t2 += P1 * O[b][2], t3 += P1 * O[b][3];
+              }
+              a0[2] = t0, a0[3] = t1, a1[2] = t2, a1[3] = t3;
+            }
+          }
+        } else {
+          for (int j = 0; j < CL; j++) {
+            double sg = ((lc0 + j) & 1) ? -1 : 1;
+            vd *a0 = acc + (size_t)(lc0 + j) * 4, t0 = a0[0], t1 = a0[1], t2 = a0[2], t3 = a0[3];
+            for (int b = 0; b < NB; b++) {
+              vd P = w->lamP[j][b], Q = w->lamQ[j][b], sQv = sg * Q, sPv = sg * P;
+              t0 += P * Xc[b][0] + sQv * Xc[b][2], t1 += P * Xc[b][1] + sQv * Xc[b][3];
+              if (neg) t2 += Q * Xc[b][4] + sPv * Xc[b][6], t3 += Q * Xc[b][5] + sPv * Xc[b][7];
+            }
+            a0[0] = t0, a0[1] = t1, a0[2] = t2, a0[3] = t3;
+          }
+        }
+      }
+    }
+    if (all_scaled(&rp) && (spin0 || all_scaled(&rq))) break; /* nothing here, nor nearer the pole */
+  }
+  for (int64_t c = 0; c < nb; c++) {
+    const vd *acc = w->acc + c * Lp * 4;
+    for (int l = l0; l < L; l++) {
+      double *a = alm + 2 * (c * L2 + lm_index(l, m));
+      a[0] = hsum(acc[l * 4]), a[1] = hsum(acc[l * 4 + 1]);
+      if (neg) {
+        a = alm + 2 * (c * L2 + lm_index(l, -m));
+        a[0] = hsum(acc[l * 4 + 2]), a[1] = hsum(acc[l * 4 + 3]);
+      }
+    }
+  }
+}
+
+void gdl__leg_adjoint(const gdl_sht_plan *p, const double *leg, double *alm, int64_t nb) {
+  memset(alm, 0, (size_t)(nb * p->L * p->L) * 2 * sizeof(double));
+  int L = p->L;
+  bool fail = false;
+#pragma omp parallel
+  {
+    work w;
+    if (!work_init(&w, L, nb, true)) {
+#pragma omp atomic write
+      fail = true;
+    } else {
+#pragma omp for schedule(dynamic, 1)
+      for (int m = 0; m < L; m++) adj_m(p, &w, m, !p->real && m > 0, leg, alm, nb);
+      work_free(&w);
+    }
+  }
+  GDL_ASSERT(!fail, "sht: out of memory for the Legendre workspace");
+}
+
+/* ---- scalar entry points ------------------------------------------------------------ */
+
+void gdl_wigner_d_column(int L, int m, int n, double beta, double *out) {
+  /* d^l_mn for m < 0 from d^l_{-m,-n} = (-1)^(m-n) d^l_mn */
+  double flip = 1;
+  if (m < 0) {
+    flip = ((m - n) & 1) ? -1 : 1;
+    m = -m, n = -n;
+  }
+  /* beta in (pi/2, pi]: the recursion runs at pi - beta with n -> -n:
+   * d^l_mn(pi - b) = (-1)^(l+m) d^l_{m,-n}(b) */
+  bool south = beta > M_PI / 2;
+  double t = south ? M_PI - beta : beta;
+  int nn = south ? -n : n;
+  for (int l = 0; l < L; l++) out[l] = 0;
+  start_info si = start_of(m, nn);
+  int l0 = si.l0;
+  if (l0 >= L) return;
+  double *sq = malloc((size_t)(4 * L + 8) * sizeof(double)), *co = malloc(3 * (size_t)L * sizeof(double));
+  GDL_ASSERT(sq && co, "wigner_d_column: out of memory");
+  for (int k = 0; k < 4 * L + 8; k++) sq[k] = sqrt((double)k);
+  coeffs(sq, L, m, nn, l0, co, co + L, co + 2 * L);
+  double v, k, x = cos(t), p0 = 0;
+  start_value(&si, log2(cos(t / 2)), log2(sin(t / 2)), &v, &k);
+  double p1 = v;
+  for (int l = l0; l < L; l++) {
+    double norm = sqrt(4 * M_PI / (2 * l + 1)), sg = south && ((l + m) & 1) ? -1 : 1;
+    out[l] = k == 0 ? flip * sg * norm * p1 : 0;
+    if (l + 1 < L) {
+      double nx = (co[l] * x + co[L + l]) * p1 - co[2 * L + l] * p0;
+      p0 = p1, p1 = nx;
+      if (k < 0 && fabs(p1) > BIG) p0 *= SMALL, p1 *= SMALL, k += 1;
+    }
+  }
+  free(sq), free(co);
+}
+
+gdl_status gdl_sph_harm(int L, int spin, double theta, double phi, double *ylm) {
+  if (L < 1 || abs(spin) >= L)
+    return gdl_error(GDL_ERR_ARG, "sph_harm: need L >= 1 and |spin| < L, got L=%d spin=%d", L, spin);
+  if (!ylm) return gdl_error(GDL_ERR_ARG, "sph_harm: output is NULL");
+  double *col = malloc((size_t)L * sizeof(double));
+  if (!col) return gdl_error(GDL_ERR_NOMEM, "sph_harm: out of memory");
+  for (int64_t i = 0; i < 2 * (int64_t)L * L; i++) ylm[i] = 0;
+  double sgs = (spin & 1) ? -1 : 1;
+  for (int m = -(L - 1); m < L; m++) {
+    gdl_wigner_d_column(L, m, -spin, theta, col);
+    for (int l = abs(m); l < L; l++) {
+      double v = sgs * sqrt((2 * l + 1) / (4 * M_PI)) * col[l];
+      ylm[2 * lm_index(l, m)] = v * cos(m * phi);
+      ylm[2 * lm_index(l, m) + 1] = v * sin(m * phi);
+    }
+  }
+  free(col);
+  return GDL_OK;
+}

@@ -1,0 +1,258 @@
+/* The R stage of equiangular samplings: FFT resampling in theta, which makes MW,
+ * MWSS, DH and CC transforms exact while the Legendre sums always run on the L+1
+ * symmetric rings t_j = pi j / L.
+ *
+ * Per m, F_m(t) = sum_{|k|<L} g_k e^{ikt} is a trigonometric polynomial on the
+ * circle t in [0, 2pi) with parity F(-t) = p F(t), p = (-1)^(m+s). A grid of n rings
+ * t_i = t0 + 2 pi i/N (N = 2n - [north pole] - [south pole] points once mirrored)
+ * with N >= 2L-1 determines g_k by one FFT.
+ *   synthesis: Legendre rings (N_L = 2L) -> g_k -> the sampling's rings.
+ *   analysis:  the exact integral  a = int_0^pi F lam sin t dt  uses that F lam is a
+ *              polynomial in cos t of degree <= 2L-2: evaluate F on the fine circle of
+ *              N_w = 4L points, multiply by Clenshaw-Curtis weights (2L+1 nodes,
+ *              exact to degree 2L), keep |k| < L (lam has no other frequencies) and
+ *              return to the Legendre rings, where a = sum_j W_j lam(t_j).
+ * Every step (mirror, FFT, spectrum move, weights, fold) has its adjoint, and the
+ * adjoint chains run the steps backwards. */
+#include <stdlib.h>
+
+#include "sphere/sphere_internal.h"
+
+static fftw_plan many(int64_t N, int sign, fftw_complex *buf, unsigned fl) {
+  int n = (int)N;
+  return fftw_plan_many_dft(1, &n, GDL_SHT_CH, buf, NULL, GDL_SHT_CH, 1, buf, NULL, GDL_SHT_CH, 1,
+                            sign, fl);
+}
+
+gdl_status gdl__resample_setup(gdl_sht_plan *p) {
+  const gdl_sampling *s = p->s;
+  int L = p->L;
+  p->nt = s->nring;
+  p->npi = s->theta[0] < 1e-12;
+  p->spi = fabs(s->theta[s->nring - 1] - M_PI) < 1e-12;
+  p->Nt = 2 * p->nt - p->npi - p->spi;
+  p->th0 = p->npi ? 0 : M_PI / (double)p->Nt;
+  p->NL = 2 * L;
+  p->Nw = 4 * L;
+  p->synth_identity = p->npi && p->spi && p->nt == L + 1;
+  if (p->Nt < 2 * L - 1)
+    return gdl_error(GDL_ERR_ARG, "sht: %s sampling with %lld rings cannot hold bandlimit %d",
+                     gdl_sampling_name(s->kind), (long long)p->nt, L);
+  p->wext = malloc((size_t)p->Nw * sizeof(double));
+  if (p->th0 != 0) {
+    p->tph = malloc((size_t)L * 2 * sizeof(double));
+    if (!p->tph) return gdl_error(GDL_ERR_NOMEM, "sht: out of memory");
+    for (int k = 0; k < L; k++) p->tph[2 * k] = cos(k * p->th0), p->tph[2 * k + 1] = sin(k * p->th0);
+  }
+  double *w = malloc((size_t)(p->Nw / 2 + 1) * sizeof(double));
+  int64_t nmax = p->Nt > p->Nw ? p->Nt : p->Nw;
+  fftw_complex *buf = fftw_malloc((size_t)(nmax * GDL_SHT_CH) * sizeof(fftw_complex));
+  if (!p->wext || !w || !buf) {
+    free(w), fftw_free(buf);
+    return gdl_error(GDL_ERR_NOMEM, "sht: out of memory");
+  }
+  gdl__cc_weights(p->Nw / 2 + 1, w);
+  for (int64_t i = 0; i < p->Nw; i++) {
+    int64_t j = i <= p->Nw / 2 ? i : p->Nw - i;
+    p->wext[i] = (j == 0 || j == p->Nw / 2) ? w[j] : 0.5 * w[j];
+  }
+  free(w);
+  unsigned fl = (p->flags & GDL_SHT_MEASURE) ? FFTW_MEASURE : FFTW_ESTIMATE;
+  gdl__fftw_lock();
+  p->pt_f = many(p->Nt, FFTW_FORWARD, buf, fl), p->pt_b = many(p->Nt, FFTW_BACKWARD, buf, fl);
+  p->pl_f = many(p->NL, FFTW_FORWARD, buf, fl), p->pl_b = many(p->NL, FFTW_BACKWARD, buf, fl);
+  p->pw_f = many(p->Nw, FFTW_FORWARD, buf, fl), p->pw_b = many(p->Nw, FFTW_BACKWARD, buf, fl);
+  gdl__fftw_unlock();
+  fftw_free(buf);
+  if (!p->pt_f || !p->pt_b || !p->pl_f || !p->pl_b || !p->pw_f || !p->pw_b)
+    return gdl_error(GDL_ERR_UNSUPPORTED, "sht: FFTW could not plan the theta resampling");
+  return GDL_OK;
+}
+
+void gdl__resample_free(gdl_sht_plan *p) {
+  gdl__fftw_lock();
+  fftw_plan *pl[] = {&p->pt_f, &p->pt_b, &p->pl_f, &p->pl_b, &p->pw_f, &p->pw_b};
+  for (int k = 0; k < 6; k++)
+    if (*pl[k]) fftw_destroy_plan(*pl[k]);
+  gdl__fftw_unlock();
+  free(p->wext), free(p->tph);
+}
+
+/* ---- steps on a chunk of CH columns: buf[i * CH + q] ------------------------------ */
+
+#define CH GDL_SHT_CH
+typedef struct {
+  int64_t n, N; /* rings, extended points */
+  bool npi;
+} grid;
+
+static inline int64_t mirror(const grid *g, int64_t i) {
+  int64_t im = g->N - i - (g->npi ? 0 : 1);
+  return im >= g->N ? im - g->N : im;
+}
+
+/* rings -> extended circle; self-mirrored rings (poles) keep (1+p)/2 of the value */
+static void extend(const grid *g, const double *leg, int64_t nm, int64_t j0, int nq,
+                   const double *par, fftw_complex *buf) {
+  memset(buf, 0, (size_t)(g->N * CH) * sizeof(fftw_complex));
+  for (int64_t i = 0; i < g->n; i++) {
+    int64_t im = mirror(g, i);
+    const double *v = leg + 2 * (i * nm + j0);
+    for (int q = 0; q < nq; q++) {
+      double pr = par[q];
+      if (im == i) {
+        buf[i * CH + q][0] = 0.5 * (1 + pr) * v[2 * q];
+        buf[i * CH + q][1] = 0.5 * (1 + pr) * v[2 * q + 1];
+      } else {
+        buf[i * CH + q][0] = v[2 * q], buf[i * CH + q][1] = v[2 * q + 1];
+        buf[im * CH + q][0] = pr * v[2 * q], buf[im * CH + q][1] = pr * v[2 * q + 1];
+      }
+    }
+  }
+}
+
+/* adjoint of extend */
+static void fold(const grid *g, const fftw_complex *buf, double *leg, int64_t nm, int64_t j0, int nq,
+                 const double *par) {
+  for (int64_t i = 0; i < g->n; i++) {
+    int64_t im = mirror(g, i);
+    double *v = leg + 2 * (i * nm + j0);
+    for (int q = 0; q < nq; q++) {
+      double pr = par[q];
+      if (im == i) {
+        v[2 * q] = 0.5 * (1 + pr) * buf[i * CH + q][0];
+        v[2 * q + 1] = 0.5 * (1 + pr) * buf[i * CH + q][1];
+      } else {
+        v[2 * q] = buf[i * CH + q][0] + pr * buf[im * CH + q][0];
+        v[2 * q + 1] = buf[i * CH + q][1] + pr * buf[im * CH + q][1];
+      }
+    }
+  }
+}
+
+/* out[k mod No] = in[k mod Ni] * f * e^{i k sg t0} for |k| < L, zero elsewhere
+ * (ph: cos, sin of k t0 for k >= 0; NULL for t0 = 0) */
+static void move(const fftw_complex *in, int64_t Ni, fftw_complex *out, int64_t No, int L, double f,
+                 const double *ph, double sg) {
+  memset(out, 0, (size_t)(No * CH) * sizeof(fftw_complex));
+  for (int k = -(L - 1); k <= L - 1; k++) {
+    int64_t ki = k < 0 ? k + Ni : k, ko = k < 0 ? k + No : k;
+    double c = f, s = 0;
+    if (ph) c = f * ph[2 * abs(k)], s = (k < 0 ? -sg : sg) * f * ph[2 * abs(k) + 1];
+    for (int q = 0; q < CH; q++) {
+      double re = in[ki * CH + q][0], im = in[ki * CH + q][1];
+      out[ko * CH + q][0] = re * c - im * s;
+      out[ko * CH + q][1] = re * s + im * c;
+    }
+  }
+}
+
+static void parities(const gdl_sht_plan *p, int64_t j0, int nq, double *par) {
+  for (int q = 0; q < CH; q++) {
+    int64_t m = j0 + q + p->mlo;
+    par[q] = q < nq ? (((m + p->spin) & 1) ? -1 : 1) : 1;
+  }
+}
+
+/* synthesis R_S: legL -> legT; with adjoint, R_S^H: legT -> legL */
+void gdl__rs_synth(const gdl_sht_plan *p, const double *legL, double *legT, int64_t nb, bool adjoint) {
+  int L = p->L;
+  int64_t nm = p->nm, nchunk = (nm + CH - 1) / CH;
+  grid gl = {L + 1, p->NL, true};
+  int64_t nmax = p->Nt > p->NL ? p->Nt : p->NL;
+#pragma omp parallel
+  {
+    fftw_complex *a = fftw_malloc((size_t)(nmax * CH) * sizeof(fftw_complex));
+    fftw_complex *b = fftw_malloc((size_t)(nmax * CH) * sizeof(fftw_complex));
+    GDL_ASSERT(a && b, "sht: out of memory");
+    double par[CH];
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t cj = 0; cj < nb * nchunk; cj++) {
+      int64_t c = cj / nchunk, j0 = (cj % nchunk) * CH;
+      int nq = (int)(nm - j0 < CH ? nm - j0 : CH);
+      parities(p, j0, nq, par);
+      const double *lL = legL + 2 * c * (L + 1) * nm;
+      const double *lT = legT + 2 * c * p->nt * nm;
+      if (!adjoint) {
+        extend(&gl, lL, nm, j0, nq, par, a);
+        fftw_execute_dft(p->pl_f, a, a);
+        move(a, p->NL, b, p->Nt, L, 1.0 / p->NL, p->tph, 1);
+        fftw_execute_dft(p->pt_b, b, b);
+        for (int64_t i = 0; i < p->nt; i++)
+          memcpy((double *)lT + 2 * (i * nm + j0), b[i * CH], (size_t)nq * 2 * sizeof(double));
+      } else {
+        memset(b, 0, (size_t)(p->Nt * CH) * sizeof(fftw_complex));
+        for (int64_t i = 0; i < p->nt; i++)
+          memcpy(b[i * CH], lT + 2 * (i * nm + j0), (size_t)nq * 2 * sizeof(double));
+        fftw_execute_dft(p->pt_f, b, b);
+        move(b, p->Nt, a, p->NL, L, 1.0 / p->NL, p->tph, -1);
+        fftw_execute_dft(p->pl_b, a, a);
+        fold(&gl, a, (double *)lL, nm, j0, nq, par);
+      }
+    }
+    fftw_free(a), fftw_free(b);
+  }
+}
+
+/* analysis R_A: legT -> weighted legL; with adjoint, R_A^H: legL -> legT */
+void gdl__rs_anal(const gdl_sht_plan *p, const double *in, double *out, int64_t nb, bool adjoint) {
+  int L = p->L;
+  int64_t nm = p->nm, nchunk = (nm + CH - 1) / CH, NL = p->NL, Nw = p->Nw, Nt = p->Nt;
+  grid gt = {p->nt, Nt, p->npi};
+  int64_t nmax = Nt > Nw ? Nt : Nw;
+  double fw = (double)Nw / (double)NL;
+#pragma omp parallel
+  {
+    fftw_complex *a = fftw_malloc((size_t)(nmax * CH) * sizeof(fftw_complex));
+    fftw_complex *b = fftw_malloc((size_t)(nmax * CH) * sizeof(fftw_complex));
+    GDL_ASSERT(a && b, "sht: out of memory");
+    double par[CH];
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t cj = 0; cj < nb * nchunk; cj++) {
+      int64_t c = cj / nchunk, j0 = (cj % nchunk) * CH;
+      int nq = (int)(nm - j0 < CH ? nm - j0 : CH);
+      parities(p, j0, nq, par);
+      if (!adjoint) {
+        const double *lT = in + 2 * c * p->nt * nm;
+        double *lL = out + 2 * c * (L + 1) * nm;
+        extend(&gt, lT, nm, j0, nq, par, a);
+        fftw_execute_dft(p->pt_f, a, a);
+        move(a, Nt, b, Nw, L, 1.0 / Nt, p->tph, -1);
+        fftw_execute_dft(p->pw_b, b, b);
+        for (int64_t i = 0; i < Nw; i++)
+          for (int q = 0; q < CH; q++) b[i * CH + q][0] *= p->wext[i], b[i * CH + q][1] *= p->wext[i];
+        fftw_execute_dft(p->pw_f, b, b);
+        move(b, Nw, a, NL, L, 1.0 / Nw, NULL, 1);
+        fftw_execute_dft(p->pl_b, a, a);
+        for (int64_t j = 0; j <= L; j++) {
+          double f = fw * ((j == 0 || j == L) ? 1 : 2);
+          for (int q = 0; q < nq; q++) {
+            lL[2 * (j * nm + j0 + q)] = f * a[j * CH + q][0];
+            lL[2 * (j * nm + j0 + q) + 1] = f * a[j * CH + q][1];
+          }
+        }
+      } else {
+        const double *lL = in + 2 * c * (L + 1) * nm;
+        double *lT = out + 2 * c * p->nt * nm;
+        memset(a, 0, (size_t)(NL * CH) * sizeof(fftw_complex));
+        for (int64_t j = 0; j <= L; j++) {
+          double f = fw * ((j == 0 || j == L) ? 1 : 2);
+          for (int q = 0; q < nq; q++) {
+            a[j * CH + q][0] = f * lL[2 * (j * nm + j0 + q)];
+            a[j * CH + q][1] = f * lL[2 * (j * nm + j0 + q) + 1];
+          }
+        }
+        fftw_execute_dft(p->pl_f, a, a);
+        move(a, NL, b, Nw, L, 1.0 / Nw, NULL, 1);
+        fftw_execute_dft(p->pw_b, b, b);
+        for (int64_t i = 0; i < Nw; i++)
+          for (int q = 0; q < CH; q++) b[i * CH + q][0] *= p->wext[i], b[i * CH + q][1] *= p->wext[i];
+        fftw_execute_dft(p->pw_f, b, b);
+        move(b, Nw, a, Nt, L, 1.0 / Nt, p->tph, 1);
+        fftw_execute_dft(p->pt_b, a, a);
+        fold(&gt, a, lT, nm, j0, nq, par);
+      }
+    }
+    fftw_free(a), fftw_free(b);
+  }
+}

@@ -1,0 +1,84 @@
+/* Internals of the sphere folder: the SHT plan and its three stages.
+ *
+ * A transform is a chain of linear stages, each with its adjoint:
+ *   synthesis  S = Phi  R_S  Lambda          analysis  A = Lambda^H  R_A  Phi_A
+ * Lambda: coefficients -> "leg" values F_m(theta) on the Legendre rings (on-the-fly
+ *         recursion, north/south ring pairs, OpenMP over m);
+ * R:      equiangular grids only: FFT resampling in theta between the sampling's
+ *         rings and the Legendre rings t_j = pi j / L (j = 0..L), exact quadrature;
+ * Phi:    F_m(ring) <-> ring pixels by FFTW (phase offsets and aliasing handled).
+ * leg arrays are complex double [batch][ring][m - mlo]. */
+#ifndef GDL_SPHERE_INTERNAL_H
+#define GDL_SPHERE_INTERNAL_H
+
+#include <fftw3.h>
+
+#include "core/internal.h"
+#include "gdl/sphere.h"
+
+#define GDL_SHT_CH 16 /* theta-resampling columns per FFTW batch */
+#define GDL_SHT_RB 8  /* rings per batched phi FFT (one AVX-512 vector across rings) */
+
+typedef struct {
+  int64_t n;        /* distinct ring length */
+  fftw_plan fwd, bwd;
+} gdl__phiplan;
+
+struct gdl_sht_plan {
+  gdl_sampling *s; /* own copy */
+  int L, spin;
+  unsigned flags;
+  bool real;
+  int mlo, nm; /* m runs over mlo .. mlo + nm - 1 */
+  /* Legendre rings and their north/south pairs (padded to the kernel's block) */
+  int64_t nlr;
+  double *lth;
+  int64_t npair, npair_pad;
+  int64_t *pn, *ps;          /* ring indices, -1 = none */
+  double *px, *plc, *pls;    /* cos(t), log2 cos(t/2), log2 sin(t/2) of the north ring */
+  double *sqrt_tab;          /* sqrt(k), k < 4L + 8 */
+  /* Phi stage */
+  double *ring_scale;        /* analysis scale per sampling ring */
+  int nphiplan;
+  gdl__phiplan *phiplans;
+  int *ring_phiplan;
+  int64_t nphimax;
+  fftw_plan bat_f, bat_b; /* every ring the same length: GDL_SHT_RB rings at once, interleaved */
+  /* R stage (equiangular) */
+  bool resample, synth_identity;
+  int64_t nt, Nt, NL, Nw;   /* target rings, extended sizes */
+  bool npi, spi;
+  double th0;               /* first target ring's colatitude (0 or pi/Nt) */
+  double *wext;             /* [Nw] weights on the fine extended circle */
+  double *tph;              /* cos, sin of k th0, k < L (NULL when th0 = 0) */
+  fftw_plan pt_f, pt_b, pl_f, pl_b, pw_f, pw_b;
+};
+
+/* Legendre stage (legendre.c). alm: complex double [nb][L^2] (all m; for real
+ * plans only m >= 0 is read/written). leg: complex double [nb][nlr][nm]. */
+void gdl__leg_synth(const gdl_sht_plan *p, const double *alm, double *leg, int64_t nb);
+void gdl__leg_adjoint(const gdl_sht_plan *p, const double *leg, double *alm, int64_t nb);
+/* d^l_mn for one (m >= 0, n) column, l < L, with an extended exponent; used by the
+ * SHT kernel's tests and gdl_wigner_d_column. */
+
+/* R stage (resample.c): legL [nb][L+1][nm] <-> legT [nb][nt][nm]. */
+gdl_status gdl__resample_setup(gdl_sht_plan *p);
+void gdl__resample_free(gdl_sht_plan *p);
+void gdl__rs_synth(const gdl_sht_plan *p, const double *legL, double *legT, int64_t nb, bool adjoint_to_L);
+void gdl__rs_anal(const gdl_sht_plan *p, const double *in, double *out, int64_t nb, bool adjoint);
+
+/* Phi stage (phi.c). scale: NULL = 1, else per ring. */
+gdl_status gdl__phi_setup(gdl_sht_plan *p);
+void gdl__phi_free(gdl_sht_plan *p);
+void gdl__phi_synth(const gdl_sht_plan *p, const double *leg, void *map, int64_t nb, const double *scale);
+void gdl__phi_anal(const gdl_sht_plan *p, const void *map, double *leg, int64_t nb, const double *scale);
+
+/* Sampling helpers (sampling.c). */
+gdl_sampling *gdl__sampling_copy(const gdl_sampling *s);
+void gdl__cc_weights(int64_t n, double *w); /* n nodes t = pi j/(n-1), on [-1, 1] */
+
+/* FFTW's planner is not thread-safe: every plan creation goes through this lock. */
+void gdl__fftw_lock(void);
+void gdl__fftw_unlock(void);
+
+#endif
