@@ -7,8 +7,9 @@
  *   harmonic index l^2 + l + m; a bandlimit L means 0 <= l < L.
  *
  * Maps are stored ring by ring (north to south), each ring from its phi offset
- * eastwards; HEALPix maps in healpy's RING order. Plans own tables only, never
- * the caller's arrays; they are safe to execute from several threads at once. */
+ * eastwards; HEALPix maps in healpy's RING order. Plans own tables (and keep their
+ * work arrays between calls), never the caller's arrays; they are safe to execute
+ * from several threads at once. */
 #ifndef GDL_SPHERE_H
 #define GDL_SPHERE_H
 

@@ -66,6 +66,12 @@ void gdl_ctx_reset(gdl_ctx *ctx) {
 }
 
 void *gdl_ctx_alloc(gdl_ctx *ctx, size_t bytes) {
+  void *p = gdl__ctx_alloc_raw(ctx, bytes);
+  memset(p, 0, bytes);
+  return p;
+}
+
+void *gdl__ctx_alloc_raw(gdl_ctx *ctx, size_t bytes) {
   bytes = (bytes + 63) / 64 * 64;
   chunk *c = ctx->head;
   if (c->used + bytes > c->size) {
@@ -78,7 +84,6 @@ void *gdl_ctx_alloc(gdl_ctx *ctx, size_t bytes) {
   c->used += bytes;
   ctx->used += bytes;
   if (ctx->used > ctx->peak) ctx->peak = ctx->used;
-  memset(p, 0, bytes);
   return p;
 }
 

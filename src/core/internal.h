@@ -62,6 +62,10 @@ gdl_tensor *gdl__grad(gdl_ctx *ctx, gdl_tensor *x);
 /* Pointer to a contiguous copy of x's elements (x->data when already contiguous). */
 void *gdl__contig(gdl_ctx *ctx, gdl_tensor *x);
 gdl_rng *gdl__ctx_rng(gdl_ctx *ctx);
+/* Arena memory that is not zeroed, and a tensor whose elements are not: for op
+ * outputs and scratch buffers that are written completely before being read. */
+void *gdl__ctx_alloc_raw(gdl_ctx *ctx, size_t bytes);
+gdl_tensor *gdl__tensor_empty(gdl_ctx *ctx, gdl_dtype t, gdl_shape s);
 bool gdl__ctx_records(const gdl_ctx *ctx);
 /* The recorded nodes in execution order (for tests and tools). */
 int gdl__ctx_tape(gdl_ctx *ctx, gdl_node ***nodes);
@@ -83,6 +87,10 @@ void gdl__sum_to(gdl_dtype dt, const void *src, gdl_shape s, void *acc, gdl_shap
 /* Views x as [outer, n, inner] around axis. */
 void gdl__split_axis(const gdl_tensor *x, int axis, int64_t *outer, int64_t *n, int64_t *inner);
 int64_t gdl__index_at(const gdl_tensor *idx, int64_t i); /* int32/int64 element i (contiguous) */
+
+/* A bias [O] shared over a group axis of G elements, as the bias [O G] of the
+ * convolution that computes the group layer (src/group). */
+gdl_tensor *gdl__group_bias(gdl_ctx *ctx, gdl_tensor *b, int G);
 
 /* A float dtype switch: runs BODY with T typedef'd to float or double. Use
  * <tgmath.h>-style generic math (fabs, exp, ...) inside so T picks precision. */

@@ -104,6 +104,14 @@ gdl_tensor *gdl_tensor_new(gdl_ctx *ctx, gdl_dtype t, gdl_shape s) {
   return x;
 }
 
+gdl_tensor *gdl__tensor_empty(gdl_ctx *ctx, gdl_dtype t, gdl_shape s) {
+  size_t bytes = (size_t)gdl_shape_numel(s) * gdl_dtype_size(t);
+  unsigned char *p = gdl__ctx_alloc_raw(ctx, HEADER_BYTES + bytes);
+  gdl_tensor *x = (gdl_tensor *)p;
+  init_header(x, t, s, p + HEADER_BYTES);
+  return x;
+}
+
 gdl_tensor *gdl_tensor_wrap(gdl_ctx *ctx, gdl_dtype t, gdl_shape s, void *data) {
   gdl_tensor *x = gdl_ctx_alloc(ctx, sizeof *x);
   init_header(x, t, s, data);
@@ -199,7 +207,7 @@ void gdl_tensor_copy(gdl_tensor *dst, const gdl_tensor *src) {
 
 gdl_tensor *gdl_tensor_contiguous(gdl_ctx *ctx, gdl_tensor *x) {
   if (gdl_tensor_is_contiguous(x)) return x;
-  gdl_tensor *y = gdl_tensor_new(ctx, x->dtype, gdl_tensor_shape(x));
+  gdl_tensor *y = gdl__tensor_empty(ctx, x->dtype, gdl_tensor_shape(x));
   gdl_tensor_copy(y, x);
   return y;
 }

@@ -5,10 +5,9 @@
  *     y[n, g]  = W_g [O/G, (C/G)|K|] @ col_g [(C/G)|K|, |S'|]        (forward)
  *     dcol_g   = W_g^T @ dy[n, g],  dx_n += col2im(dcol)               (data grad)
  *     dW_g    += dy[n, g] @ col_g^T                                    (weight grad)
- * The transposed convolution runs the same three kernels with the roles of the
- * forward and the data gradient exchanged. Samples are spread over threads; the
- * weight gradient is summed over a fixed number of sample blocks and then over
- * blocks in order, so results never depend on the thread count. */
+ * The transposed convolution runs the same kernels with the roles of the forward
+ * and the data gradient exchanged. Samples go through in chunks (below) so that
+ * BLIS sees large products; results never depend on the thread count. */
 #include "core/internal.h"
 #include "gdl/grid.h"
 #include "ops/blas.h"
@@ -22,20 +21,14 @@ typedef struct {
 
 static int64_t vol(const int64_t *a) { return a[0] * a[1] * a[2]; }
 
-static bool trivial(const geom *g) { /* 1x1, stride 1, no padding: col is x itself */
-  for (int a = 0; a < 3; a++)
-    if (g->k[a] != 1 || g->s[a] != 1 || g->p[a] != 0) return false;
-  return true;
-}
-
 /* col[(c, kd, kh, kw), (od, oh, ow)] = x[c, od s - p + kd d, ...] or 0 outside. */
 #define DEFINE_IM2COL(T)                                                                        \
-  static void im2col_##T(const geom *g, const T *x, T *col) {                                   \
-    int64_t P = vol(g->out), kv = vol(g->k);                                                    \
+  static void im2col_##T(const geom *g, const T *x, T *col, int64_t ld) {                       \
+    int64_t kv = vol(g->k);                                                                     \
     for (int64_t c = 0; c < g->C; c++)                                                          \
       for (int64_t r = 0; r < kv; r++) {                                                        \
         int64_t a = r / (g->k[1] * g->k[2]), b = r / g->k[2] % g->k[1], e = r % g->k[2];        \
-        T *row = col + (c * kv + r) * P;                                                        \
+        T *row = col + (c * kv + r) * ld;                                                       \
         const T *xc = x + c * vol(g->in);                                                       \
         for (int64_t od = 0; od < g->out[0]; od++) {                                            \
           int64_t id = od * g->s[0] - g->p[0] + a * g->d[0];                                    \
@@ -65,12 +58,12 @@ static bool trivial(const geom *g) { /* 1x1, stride 1, no padding: col is x itse
         }                                                                                       \
       }                                                                                         \
   }                                                                                             \
-  static void col2im_##T(const geom *g, const T *col, T *x) { /* x += the adjoint */          \
-    int64_t P = vol(g->out), kv = vol(g->k);                                                    \
+  static void col2im_##T(const geom *g, const T *col, int64_t ld, T *x) { /* x += adjoint */   \
+    int64_t kv = vol(g->k);                                                                     \
     for (int64_t c = 0; c < g->C; c++)                                                          \
       for (int64_t r = 0; r < kv; r++) {                                                        \
         int64_t a = r / (g->k[1] * g->k[2]), b = r / g->k[2] % g->k[1], e = r % g->k[2];        \
-        const T *row = col + (c * kv + r) * P;                                                  \
+        const T *row = col + (c * kv + r) * ld;                                                 \
         T *xc = x + c * vol(g->in);                                                             \
         for (int64_t od = 0; od < g->out[0]; od++) {                                            \
           int64_t id = od * g->s[0] - g->p[0] + a * g->d[0];                                    \
@@ -98,119 +91,105 @@ static bool trivial(const geom *g) { /* 1x1, stride 1, no padding: col is x itse
 DEFINE_IM2COL(float)
 DEFINE_IM2COL(double)
 
-static void im2col(gdl_dtype t, const geom *g, const void *x, void *col) {
-  if (t == GDL_F32) im2col_float(g, x, col);
-  else im2col_double(g, x, col);
+static void im2col(gdl_dtype t, const geom *g, const void *x, void *col, int64_t ld) {
+  if (t == GDL_F32) im2col_float(g, x, col, ld);
+  else im2col_double(g, x, col, ld);
 }
 
-static void col2im(gdl_dtype t, const geom *g, const void *col, void *x) {
-  if (t == GDL_F32) col2im_float(g, col, x);
-  else col2im_double(g, col, x);
+static void col2im(gdl_dtype t, const geom *g, const void *col, int64_t ld, void *x) {
+  if (t == GDL_F32) col2im_float(g, col, ld, x);
+  else col2im_double(g, col, ld, x);
 }
 
-static bool threaded(int64_t n) {
-#ifdef _OPENMP
-  return n > 1 && omp_get_max_threads() > 1;
-#else
-  (void)n;
-  return false;
-#endif
+/* Samples are processed in chunks whose columns sit side by side, so that each
+ * group needs one large GEMM per chunk (efficient, and threaded inside BLIS) instead
+ * of one small GEMM per sample. The chunk size depends on the sizes only, never on
+ * the thread count, so the weight gradient sums in the same order on any machine. */
+#define CHUNK_BYTES ((size_t)32 << 20)
+
+static int64_t chunk_size(const geom *g, size_t es) {
+  size_t per = (size_t)(g->C * vol(g->k) * vol(g->out) + g->O * vol(g->out)) * es;
+  int64_t b = (int64_t)(CHUNK_BYTES / (per ? per : 1));
+  return b < 1 ? 1 : (b > g->N ? g->N : b);
 }
 
-static int tid(void) {
-#ifdef _OPENMP
-  return omp_get_thread_num();
-#else
-  return 0;
-#endif
+/* col[:, b P + p] = im2col(x_{n0+b}) for b < B. */
+static void chunk_im2col(gdl_dtype t, const geom *g, const void *x, int64_t n0, int64_t B, char *col) {
+  size_t es = gdl_dtype_size(t);
+  int64_t P = vol(g->out), Pin = vol(g->in);
+  GDL_OMP(omp parallel for schedule(static) if (B > 1))
+  for (int64_t b = 0; b < B; b++)
+    im2col(t, g, (const char *)x + (size_t)((n0 + b) * g->C * Pin) * es, col + (size_t)(b * P) * es, B * P);
 }
 
-static int max_threads(void) {
-#ifdef _OPENMP
-  return omp_get_max_threads();
-#else
-  return 1;
-#endif
+/* Between the sample-major layout [B, O, P] and the chunk layout [O, B P]. */
+static void chunk_gather(gdl_dtype t, const geom *g, const void *y, int64_t n0, int64_t B, char *buf) {
+  size_t es = gdl_dtype_size(t), row = (size_t)vol(g->out) * es;
+  GDL_OMP(omp parallel for schedule(static) if (B * g->O * vol(g->out) > GDL_PAR_MIN))
+  for (int64_t r = 0; r < B * g->O; r++) {
+    int64_t b = r / g->O, o = r % g->O;
+    memcpy(buf + (size_t)(o * B + b) * row, (const char *)y + (size_t)((n0 + b) * g->O + o) * row, row);
+  }
+}
+
+static void chunk_scatter(gdl_dtype t, const geom *g, const char *buf, int64_t n0, int64_t B, void *y, double beta) {
+  int64_t P = vol(g->out);
+  GDL_FLOAT_SWITCH(t, T, {
+    const T *src = (const T *)buf;
+    T *Y = y;
+    GDL_OMP(omp parallel for schedule(static) if (B * g->O * P > GDL_PAR_MIN))
+    for (int64_t r = 0; r < B * g->O; r++) {
+      int64_t b = r / g->O, o = r % g->O;
+      const T *s = src + (o * B + b) * P;
+      T *d = Y + ((n0 + b) * g->O + o) * P;
+      if (beta == 0) memcpy(d, s, sizeof(T) * (size_t)P);
+      else for (int64_t p = 0; p < P; p++) d[p] += s[p];
+    }
+  });
 }
 
 /* y = conv(x) (beta 0) or y += conv(x) (beta 1). */
 static void fwd_data(gdl_ctx *ctx, gdl_dtype t, const geom *g, const void *x, const void *w, void *y,
                      double beta) {
   size_t es = gdl_dtype_size(t);
-  int64_t P = vol(g->out), Pin = vol(g->in), Cg = g->C / g->G, Og = g->O / g->G, K = Cg * vol(g->k);
-  bool par = threaded(g->N), direct = trivial(g);
-  size_t colsz = direct ? 0 : (size_t)(g->C * vol(g->k) * P) * es;
-  char *cols = direct ? NULL : gdl_ctx_alloc(ctx, colsz * (size_t)(par ? max_threads() : 1));
-  GDL_OMP(omp parallel for schedule(static) if (par))
-  for (int64_t n = 0; n < g->N; n++) {
-    const char *xn = (const char *)x + (size_t)(n * g->C * Pin) * es;
-    const char *col = xn;
-    if (!direct) {
-      char *buf = cols + colsz * (size_t)(par ? tid() : 0);
-      im2col(t, g, xn, buf);
-      col = buf;
-    }
+  int64_t P = vol(g->out), Og = g->O / g->G, K = g->C / g->G * vol(g->k), Bmax = chunk_size(g, es);
+  char *col = gdl__ctx_alloc_raw(ctx, (size_t)(g->C * vol(g->k) * Bmax * P) * es);
+  char *out = gdl__ctx_alloc_raw(ctx, (size_t)(g->O * Bmax * P) * es);
+  for (int64_t n0 = 0; n0 < g->N; n0 += Bmax) {
+    int64_t B = g->N - n0 < Bmax ? g->N - n0 : Bmax, ld = B * P;
+    chunk_im2col(t, g, x, n0, B, col);
     for (int64_t gi = 0; gi < g->G; gi++)
-      gdl__gemm(t, false, false, Og, P, K, 1, (const char *)w + (size_t)(gi * Og * K) * es, K,
-                col + (size_t)(gi * K * P) * es, P, beta,
-                (char *)y + (size_t)((n * g->O + gi * Og) * P) * es, P);
+      gdl__gemm(t, false, false, Og, ld, K, 1, (const char *)w + (size_t)(gi * Og * K) * es, K,
+                col + (size_t)(gi * K * ld) * es, ld, 0, out + (size_t)(gi * Og * ld) * es, ld);
+    chunk_scatter(t, g, out, n0, B, y, beta);
   }
 }
 
-/* dx += conv^T(dy). */
-static void bwd_data(gdl_ctx *ctx, gdl_dtype t, const geom *g, const void *dy, const void *w, void *dx) {
+/* dx += conv^T(dy) (dx may be NULL) and dw += sum_n dy_n col(x_n)^T (dw may be NULL). */
+static void bwd(gdl_ctx *ctx, gdl_dtype t, const geom *g, const void *x, const void *dy, const void *w, void *dx,
+                void *dw) {
   size_t es = gdl_dtype_size(t);
-  int64_t P = vol(g->out), Pin = vol(g->in), Cg = g->C / g->G, Og = g->O / g->G, K = Cg * vol(g->k);
-  bool par = threaded(g->N), direct = trivial(g);
-  size_t colsz = (size_t)(g->C * vol(g->k) * P) * es;
-  char *cols = direct ? NULL : gdl_ctx_alloc(ctx, colsz * (size_t)(par ? max_threads() : 1));
-  GDL_OMP(omp parallel for schedule(static) if (par))
-  for (int64_t n = 0; n < g->N; n++) {
-    char *dxn = (char *)dx + (size_t)(n * g->C * Pin) * es;
-    char *dcol = direct ? dxn : cols + colsz * (size_t)(par ? tid() : 0);
-    for (int64_t gi = 0; gi < g->G; gi++)
-      gdl__gemm(t, true, false, K, P, Og, 1, (const char *)w + (size_t)(gi * Og * K) * es, K,
-                (const char *)dy + (size_t)((n * g->O + gi * Og) * P) * es, P, direct ? 1 : 0,
-                dcol + (size_t)(gi * K * P) * es, P);
-    if (!direct) col2im(t, g, dcol, dxn);
-  }
-}
-
-#define WBLOCKS 8 /* weight-gradient partial sums: fixed, whatever the thread count */
-
-/* dw += sum_n dy_n col(x_n)^T. */
-static void bwd_weight(gdl_ctx *ctx, gdl_dtype t, const geom *g, const void *x, const void *dy, void *dw) {
-  size_t es = gdl_dtype_size(t);
-  int64_t P = vol(g->out), Pin = vol(g->in), Cg = g->C / g->G, Og = g->O / g->G, K = Cg * vol(g->k);
-  int64_t nb = g->N < WBLOCKS ? g->N : WBLOCKS, wsz = g->O * K;
-  bool par = threaded(nb), direct = trivial(g);
-  size_t colsz = direct ? 0 : (size_t)(g->C * vol(g->k) * P) * es;
-  char *cols = direct ? NULL : gdl_ctx_alloc(ctx, colsz * (size_t)nb);
-  char *part = gdl_ctx_alloc(ctx, (size_t)(wsz * nb) * es);
-  GDL_OMP(omp parallel for schedule(static) if (par))
-  for (int64_t b = 0; b < nb; b++) {
-    char *pw = part + (size_t)(b * wsz) * es;
-    for (int64_t n = b * g->N / nb; n < (b + 1) * g->N / nb; n++) {
-      const char *xn = (const char *)x + (size_t)(n * g->C * Pin) * es, *col = xn;
-      if (!direct) {
-        im2col(t, g, xn, cols + colsz * (size_t)b);
-        col = cols + colsz * (size_t)b;
-      }
+  int64_t P = vol(g->out), Pin = vol(g->in), Og = g->O / g->G, K = g->C / g->G * vol(g->k), Bmax = chunk_size(g, es);
+  char *col = gdl__ctx_alloc_raw(ctx, (size_t)(g->C * vol(g->k) * Bmax * P) * es);
+  char *dyb = gdl__ctx_alloc_raw(ctx, (size_t)(g->O * Bmax * P) * es);
+  for (int64_t n0 = 0; n0 < g->N; n0 += Bmax) {
+    int64_t B = g->N - n0 < Bmax ? g->N - n0 : Bmax, ld = B * P;
+    chunk_gather(t, g, dy, n0, B, dyb);
+    if (dw) {
+      chunk_im2col(t, g, x, n0, B, col);
       for (int64_t gi = 0; gi < g->G; gi++)
-        gdl__gemm(t, false, true, Og, K, P, 1, (const char *)dy + (size_t)((n * g->O + gi * Og) * P) * es,
-                  P, col + (size_t)(gi * K * P) * es, P, 1, pw + (size_t)(gi * Og * K) * es, K);
+        gdl__gemm(t, false, true, Og, K, ld, 1, dyb + (size_t)(gi * Og * ld) * es, ld, col + (size_t)(gi * K * ld) * es,
+                  ld, 1, (char *)dw + (size_t)(gi * Og * K) * es, K);
+    }
+    if (dx) {
+      for (int64_t gi = 0; gi < g->G; gi++)
+        gdl__gemm(t, true, false, K, ld, Og, 1, (const char *)w + (size_t)(gi * Og * K) * es, K,
+                  dyb + (size_t)(gi * Og * ld) * es, ld, 0, col + (size_t)(gi * K * ld) * es, ld);
+      GDL_OMP(omp parallel for schedule(static) if (B > 1))
+      for (int64_t b = 0; b < B; b++)
+        col2im(t, g, col + (size_t)(b * P) * es, ld, (char *)dx + (size_t)((n0 + b) * g->C * Pin) * es);
     }
   }
-  GDL_FLOAT_SWITCH(t, T, {
-    T *W = dw;
-    const T *PW = (const T *)part;
-    GDL_PARALLEL_FOR_IF(wsz * nb > GDL_PAR_MIN)
-    for (int64_t i = 0; i < wsz; i++) {
-      T acc = 0;
-      for (int64_t b = 0; b < nb; b++) acc += PW[b * wsz + i];
-      W[i] += acc;
-    }
-  });
 }
 
 /* y[n, o, :] += b[o];  db[o] += sum_{n, p} dy[n, o, p]. */
@@ -258,8 +237,7 @@ void gdl__conv_bwd(gdl_ctx *ctx, gdl_node *n) {
   gdl_tensor *gx = gdl__grad(ctx, n->in[0]), *gw = gdl__grad(ctx, n->in[1]), *gb = gdl__grad(ctx, n->in[2]);
   const void *dy = n->out->grad->data;
   gdl_dtype t = n->out->dtype;
-  if (gx) bwd_data(ctx, t, &st->g, dy, gdl__contig(ctx, n->in[1]), gx->data);
-  if (gw) bwd_weight(ctx, t, &st->g, st->x, dy, gw->data);
+  if (gx || gw) bwd(ctx, t, &st->g, st->x, dy, gdl__contig(ctx, n->in[1]), gx ? gx->data : NULL, gw ? gw->data : NULL);
   if (gb) bias_bwd(t, st->g.N, st->g.O, vol(st->g.out), dy, gb->data);
 }
 
@@ -268,7 +246,7 @@ void gdl__conv_transpose_fwd(gdl_node *n) {
   gdl_tensor *x = n->in[0], *w = n->in[1], *b = n->in[2], *y = n->out;
   st->x = gdl__contig(n->ctx, x);
   memset(y->data, 0, gdl_tensor_nbytes(y));
-  bwd_data(n->ctx, y->dtype, &st->g, st->x, gdl__contig(n->ctx, w), y->data);
+  bwd(n->ctx, y->dtype, &st->g, NULL, st->x, gdl__contig(n->ctx, w), y->data, NULL);
   if (b) bias_fwd(y->dtype, st->g.N, st->g.C, vol(st->g.in), gdl__contig(n->ctx, b), y->data);
 }
 
@@ -278,7 +256,7 @@ void gdl__conv_transpose_bwd(gdl_ctx *ctx, gdl_node *n) {
   const void *dy = n->out->grad->data;
   gdl_dtype t = n->out->dtype;
   if (gx) fwd_data(ctx, t, &st->g, dy, gdl__contig(ctx, n->in[1]), gx->data, 1);
-  if (gw) bwd_weight(ctx, t, &st->g, dy, st->x, gw->data);
+  if (gw) bwd(ctx, t, &st->g, dy, st->x, NULL, NULL, gw->data);
   if (gb) bias_bwd(t, st->g.N, st->g.C, vol(st->g.in), dy, gb->data);
 }
 
@@ -305,7 +283,7 @@ static void geom_common(geom *g, const gdl_tensor *x, const gdl_tensor *w, const
 
 static gdl_tensor *conv_node(gdl_ctx *ctx, int op, gdl_tensor *x, gdl_tensor *w, gdl_tensor *b,
                              const geom *g, gdl_shape out) {
-  gdl_tensor *y = gdl_tensor_new(ctx, x->dtype, out);
+  gdl_tensor *y = gdl__tensor_empty(ctx, x->dtype, out);
   gdl_node *n = gdl__node(ctx, op, y, 3, (gdl_tensor *[]){x, w, b});
   conv_state *st = gdl_ctx_alloc(ctx, sizeof *st);
   st->g = *g;

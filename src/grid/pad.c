@@ -86,7 +86,7 @@ gdl_tensor *gdl_pad(gdl_ctx *ctx, gdl_tensor *x, const int *pads, int npads, gdl
     for (int64_t i = 0; i < p->out[a]; i++) p->map[a][i] = source(i, before, p->in[a], mode);
     if (padded) s.d[xa] = p->out[a];
   }
-  gdl_tensor *y = gdl_tensor_new(ctx, x->dtype, s);
+  gdl_tensor *y = gdl__tensor_empty(ctx, x->dtype, s);
   gdl_node *n = gdl__node(ctx, GDL_OP_PAD, y, 1, &x);
   n->saved = p;
   n->f[0] = mode == GDL_PAD_ZEROS ? value : 0;

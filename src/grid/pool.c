@@ -16,6 +16,7 @@ typedef struct {
   int64_t *h0, *h1, *w0, *w1; /* clipped windows per output row / column */
   int64_t *hd, *wd;           /* divisor factors per output row / column */
   int64_t *arg;               /* max: flat input position per output element */
+  bool fast2;                 /* 2x2 windows with stride 2 inside the input */
 } pool_plan;
 
 static void windows(gdl_ctx *ctx, int64_t n, int64_t o, int k, int s, int p, bool adaptive, int64_t **a0,
@@ -50,6 +51,28 @@ static void pool_fwd(gdl_node *n, bool max) {
     GDL_PARALLEL_FOR_IF(p->planes * p->H * p->W > GDL_PAR_MIN)
     for (int64_t q = 0; q < p->planes; q++) {
       const T *x = X + q * p->H * p->W;
+      if (p->fast2) { /* 2x2 windows, stride 2, no padding: the common case */
+        for (int64_t i = 0; i < p->oh; i++) {
+          const T *r0 = x + 2 * i * p->W, *r1 = r0 + p->W;
+          T *y = Y + (q * p->oh + i) * p->ow;
+          int64_t *a = max ? p->arg + (q * p->oh + i) * p->ow : NULL;
+          for (int64_t j = 0; j < p->ow; j++) {
+            T v0 = r0[2 * j], v1 = r0[2 * j + 1], v2 = r1[2 * j], v3 = r1[2 * j + 1];
+            if (!max) {
+              y[j] = (v0 + v1 + v2 + v3) / 4;
+              continue;
+            }
+            int64_t k = 2 * i * p->W + 2 * j; /* first maximum in row-major window order */
+            T m = v0;
+            if (v1 > m) m = v1, k = 2 * i * p->W + 2 * j + 1;
+            if (v2 > m) m = v2, k = (2 * i + 1) * p->W + 2 * j;
+            if (v3 > m) m = v3, k = (2 * i + 1) * p->W + 2 * j + 1;
+            y[j] = m;
+            a[j] = k;
+          }
+        }
+        continue;
+      }
       for (int64_t i = 0; i < p->oh; i++)
         for (int64_t j = 0; j < p->ow; j++) {
           int64_t o = (q * p->oh + i) * p->ow + j, best = -1;
@@ -117,10 +140,11 @@ static gdl_tensor *pool(gdl_ctx *ctx, gdl_tensor *x, bool max, bool adaptive, in
   *p = (pool_plan){.planes = gdl_tensor_numel(x) / (H * W), .H = H, .W = W, .oh = oh, .ow = ow};
   windows(ctx, H, oh, k, s, pad, adaptive, &p->h0, &p->h1, &p->hd);
   windows(ctx, W, ow, k, s, pad, adaptive, &p->w0, &p->w1, &p->wd);
+  p->fast2 = !adaptive && k == 2 && s == 2 && pad == 0;
   gdl_shape sh = gdl_tensor_shape(x);
   sh.d[sh.ndim - 2] = oh;
   sh.d[sh.ndim - 1] = ow;
-  gdl_tensor *y = gdl_tensor_new(ctx, x->dtype, sh);
+  gdl_tensor *y = gdl__tensor_empty(ctx, x->dtype, sh);
   if (max) p->arg = gdl_ctx_alloc(ctx, (size_t)gdl_tensor_numel(y) * sizeof(int64_t));
   gdl_node *n = gdl__node(ctx, max ? GDL_OP_MAX_POOL : GDL_OP_AVG_POOL, y, 1, &x);
   n->saved = p;

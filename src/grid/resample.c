@@ -1,6 +1,7 @@
 /* Resampling [N, C, H, W] planes.
  * upsample: y[i, j] = sum of x at (h0_i | h1_i, w0_j | w1_j) with weights (1 - a_i | a_i)(1 - b_j | b_j);
- *   nearest: h0 = h1 = floor(i H / oh);  bilinear (align_corners = false):
+ *   nearest: h0 = h1 = floor(i fl(H / oh)), fl = rounding to float32 as PyTorch does (it
+ *   picks a lower pixel than exact arithmetic for some ratios); bilinear (align_corners = false):
  *   s = max((i + 0.5) H / oh - 0.5, 0), h0 = floor(s), h1 = min(h0 + 1, H - 1), a = s - h0.
  * grid_sample: the same bilinear rule at arbitrary points given in [-1, 1]
  *   (u = ((g + 1) W - 1) / 2), zeros outside; differentiable in x and in the grid.
@@ -22,8 +23,8 @@ static void axis_map(gdl_ctx *ctx, int64_t n, int64_t o, bool bilinear, int64_t 
   *i1 = gdl_ctx_alloc(ctx, (size_t)o * sizeof(int64_t));
   *f = gdl_ctx_alloc(ctx, (size_t)o * sizeof(double));
   for (int64_t i = 0; i < o; i++) {
-    if (!bilinear) {
-      int64_t s = (int64_t)floor((double)i * (double)n / (double)o);
+    if (!bilinear) { /* PyTorch's rule: the scale rounded to float32, then floor */
+      int64_t s = (int64_t)floorf((float)i * ((float)n / (float)o));
       (*i0)[i] = (*i1)[i] = s < n ? s : n - 1;
       continue;
     }

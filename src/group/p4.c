@@ -75,10 +75,15 @@ gdl_tensor *gdl_group_conv2d(gdl_ctx *ctx, gdl_plane_group g, gdl_tensor *x, gdl
   gdl_tensor *bank = gdl_index_select(ctx, gdl_reshape(ctx, w, GDL_SHAPE(O, per)), 1, bank_index(ctx, g, C, k, lifting));
   bank = gdl_reshape(ctx, bank, GDL_SHAPE(O * G, lifting ? C : C * G, k, k));
   gdl_tensor *in = lifting ? x : gdl_reshape(ctx, x, GDL_SHAPE(x->shape[0], C * G, x->shape[3], x->shape[4]));
-  gdl_tensor *y = gdl_conv2d(ctx, in, bank, NULL, stride, padding);
-  y = gdl_reshape(ctx, y, GDL_SHAPE(y->shape[0], O, G, y->shape[2], y->shape[3]));
-  if (b) y = gdl_add(ctx, y, gdl_reshape(ctx, b, GDL_SHAPE(O, 1, 1, 1)));
-  return y;
+  gdl_tensor *y = gdl_conv2d(ctx, in, bank, gdl__group_bias(ctx, b, G), stride, padding);
+  return gdl_reshape(ctx, y, GDL_SHAPE(y->shape[0], O, G, y->shape[2], y->shape[3]));
+}
+
+gdl_tensor *gdl__group_bias(gdl_ctx *ctx, gdl_tensor *b, int G) {
+  if (!b) return NULL;
+  gdl_tensor *rep = gdl__tensor_empty(ctx, GDL_I64, GDL_SHAPE(b->shape[0] * G));
+  for (int64_t i = 0; i < b->shape[0] * G; i++) ((int64_t *)rep->data)[i] = i / G;
+  return gdl_index_select(ctx, b, 0, rep); /* b[o] for output channel o |H| + g */
 }
 
 gdl_tensor *gdl_group_pool(gdl_ctx *ctx, gdl_tensor *x, bool max) {

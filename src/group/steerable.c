@@ -98,8 +98,6 @@ gdl_tensor *gdl_steerable_conv2d(gdl_ctx *ctx, int n, bool reflect, gdl_tensor *
   bank = gdl_contiguous(ctx, gdl_transpose(ctx, bank, 1, 2)); /* [O, G, C hin, kk] */
   bank = gdl_reshape(ctx, bank, GDL_SHAPE(O * G, C * hin, k, k));
   gdl_tensor *in = lifting ? x : gdl_reshape(ctx, x, GDL_SHAPE(x->shape[0], C * G, x->shape[3], x->shape[4]));
-  gdl_tensor *y = gdl_conv2d(ctx, in, bank, NULL, stride, padding);
-  y = gdl_reshape(ctx, y, GDL_SHAPE(y->shape[0], O, G, y->shape[2], y->shape[3]));
-  if (b) y = gdl_add(ctx, y, gdl_reshape(ctx, b, GDL_SHAPE(O, 1, 1, 1)));
-  return y;
+  gdl_tensor *y = gdl_conv2d(ctx, in, bank, gdl__group_bias(ctx, b, G), stride, padding);
+  return gdl_reshape(ctx, y, GDL_SHAPE(y->shape[0], O, G, y->shape[2], y->shape[3]));
 }

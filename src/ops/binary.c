@@ -78,7 +78,7 @@ static void binary_bwd(gdl_ctx *ctx, gdl_node *n, int kind) {
     const void *g = out->grad->data;
     bool plain = kind == ADD || (kind == SUB && which == 0);
     if (!plain) {
-      gdl_tensor *tmp = gdl_tensor_new(ctx, out->dtype, s);
+      gdl_tensor *tmp = gdl__tensor_empty(ctx, out->dtype, s);
       GDL_FLOAT_SWITCH(out->dtype, T, {
         const T *dy = out->grad->data;
         T *t = tmp->data;
@@ -106,7 +106,7 @@ static gdl_tensor *binary(gdl_ctx *ctx, int op, gdl_tensor *a, gdl_tensor *b) {
   GDL_ASSERT(a->dtype == b->dtype, "%s: dtypes differ (%s, %s)", gdl_op_name(op),
              gdl_dtype_name(a->dtype), gdl_dtype_name(b->dtype));
   gdl_shape s = gdl__bcast_shape(gdl_tensor_shape(a), gdl_tensor_shape(b));
-  gdl_tensor *out = gdl_tensor_new(ctx, a->dtype, s);
+  gdl_tensor *out = gdl__tensor_empty(ctx, a->dtype, s);
   return gdl__run(gdl__node(ctx, op, out, 2, (gdl_tensor *[]){a, b}));
 }
 

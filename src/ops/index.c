@@ -60,7 +60,7 @@ gdl_tensor *gdl_index_select(gdl_ctx *ctx, gdl_tensor *x, int axis, gdl_tensor *
   check_index(index, x->shape[axis], "index_select");
   gdl_shape s = gdl_tensor_shape(x);
   s.d[axis] = index->shape[0];
-  gdl_tensor *out = gdl_tensor_new(ctx, x->dtype, s);
+  gdl_tensor *out = gdl__tensor_empty(ctx, x->dtype, s);
   gdl_node *n = gdl__node(ctx, GDL_OP_INDEX_SELECT, out, 2, (gdl_tensor *[]){x, index});
   n->i[0] = axis;
   return gdl__run(n);

@@ -126,7 +126,7 @@ gdl_tensor *gdl_matmul(gdl_ctx *ctx, gdl_tensor *a, gdl_tensor *b) {
   gdl_shape s = gdl__bcast_shape(ba, bb);
   s.d[s.ndim++] = M;
   s.d[s.ndim++] = N;
-  gdl_tensor *out = gdl_tensor_new(ctx, a->dtype, s);
+  gdl_tensor *out = gdl__tensor_empty(ctx, a->dtype, s);
   return gdl__run(gdl__node(ctx, GDL_OP_MATMUL, out, 2, (gdl_tensor *[]){a, b}));
 }
 
@@ -198,7 +198,7 @@ gdl_tensor *gdl_linear(gdl_ctx *ctx, gdl_tensor *x, gdl_tensor *w, gdl_tensor *b
   GDL_ASSERT(!b || (b->ndim == 1 && b->shape[0] == w->shape[0]), "linear: bias must be [out]");
   gdl_shape s = gdl_tensor_shape(x);
   s.d[s.ndim - 1] = w->shape[0];
-  gdl_tensor *out = gdl_tensor_new(ctx, x->dtype, s);
+  gdl_tensor *out = gdl__tensor_empty(ctx, x->dtype, s);
   return gdl__run(gdl__node(ctx, GDL_OP_LINEAR, out, 3, (gdl_tensor *[]){x, w, b}));
 }
 

@@ -41,7 +41,7 @@ gdl_tensor *gdl_dropout(gdl_ctx *ctx, gdl_tensor *x, double p, bool train) {
   GDL_CHECK_FLOAT(x, "dropout");
   GDL_ASSERT(p >= 0 && p <= 1, "dropout: p must be in [0, 1], got %g", p);
   if (!train || p == 0) return x;
-  gdl_tensor *out = gdl_tensor_new(ctx, x->dtype, gdl_tensor_shape(x));
+  gdl_tensor *out = gdl__tensor_empty(ctx, x->dtype, gdl_tensor_shape(x));
   gdl_node *n = gdl__node(ctx, GDL_OP_DROPOUT, out, 1, &x);
   n->i[0] = (int64_t)gdl_rng_u64(gdl__ctx_rng(ctx));
   n->f[0] = p;
@@ -137,7 +137,7 @@ gdl_tensor *gdl_layer_norm(gdl_ctx *ctx, gdl_tensor *x, gdl_tensor *weight, gdl_
   int64_t D = x->shape[x->ndim - 1];
   GDL_ASSERT(!weight || (weight->ndim == 1 && weight->shape[0] == D), "layer_norm: weight must be [%lld]", (long long)D);
   GDL_ASSERT(!bias || (bias->ndim == 1 && bias->shape[0] == D), "layer_norm: bias must be [%lld]", (long long)D);
-  gdl_tensor *out = gdl_tensor_new(ctx, x->dtype, gdl_tensor_shape(x));
+  gdl_tensor *out = gdl__tensor_empty(ctx, x->dtype, gdl_tensor_shape(x));
   gdl_node *n = gdl__node(ctx, GDL_OP_LAYER_NORM, out, 3, (gdl_tensor *[]){x, weight, bias});
   norm_stats *st = gdl_ctx_alloc(ctx, sizeof *st);
   size_t bytes = (size_t)(D ? gdl_tensor_numel(x) / D : 0) * gdl_dtype_size(x->dtype);
@@ -267,7 +267,7 @@ gdl_tensor *gdl_batch_norm(gdl_ctx *ctx, gdl_tensor *x, gdl_tensor *weight, gdl_
                "batch_norm: weight, bias and running statistics must be contiguous [%lld] of the input's dtype",
                (long long)C);
   GDL_ASSERT(train || (running_mean && running_var), "batch_norm: evaluation needs running statistics");
-  gdl_tensor *out = gdl_tensor_new(ctx, x->dtype, gdl_tensor_shape(x));
+  gdl_tensor *out = gdl__tensor_empty(ctx, x->dtype, gdl_tensor_shape(x));
   gdl_node *n = gdl__node(ctx, GDL_OP_BATCH_NORM, out, 3, (gdl_tensor *[]){x, weight, bias});
   bn_state *st = gdl_ctx_alloc(ctx, sizeof *st);
   st->running_mean = running_mean;

@@ -116,7 +116,7 @@ static gdl_tensor *reduce(gdl_ctx *ctx, int op, int kind, gdl_tensor *x, int axi
   if (axis != GDL_AXIS_ALL) axis = gdl__axis(axis, x->ndim);
   GDL_ASSERT(kind <= MEAN || (axis == GDL_AXIS_ALL ? gdl_tensor_numel(x) : x->shape[axis]) > 0,
              "%s: reduction over an empty axis", gdl_op_name(op));
-  gdl_tensor *out = gdl_tensor_new(ctx, x->dtype, reduced_shape(x, axis, keepdim));
+  gdl_tensor *out = gdl__tensor_empty(ctx, x->dtype, reduced_shape(x, axis, keepdim));
   gdl_node *n = gdl__node(ctx, op, out, 1, &x);
   n->i[0] = axis;
   if (kind >= MAX) n->saved = gdl_ctx_alloc(ctx, (size_t)gdl_tensor_numel(out) * sizeof(int64_t));
@@ -226,7 +226,7 @@ static void softmax_bwd(gdl_ctx *ctx, gdl_node *n, bool logs) {
 
 static gdl_tensor *softmax(gdl_ctx *ctx, int op, gdl_tensor *x, int axis) {
   GDL_CHECK_FLOAT(x, gdl_op_name(op));
-  gdl_tensor *out = gdl_tensor_new(ctx, x->dtype, gdl_tensor_shape(x));
+  gdl_tensor *out = gdl__tensor_empty(ctx, x->dtype, gdl_tensor_shape(x));
   gdl_node *n = gdl__node(ctx, op, out, 1, &x);
   n->i[0] = gdl__axis(axis, x->ndim);
   return gdl__run(n);

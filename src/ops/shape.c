@@ -194,7 +194,7 @@ void gdl__copy_bwd(gdl_ctx *ctx, gdl_node *n) {
 
 gdl_tensor *gdl_contiguous(gdl_ctx *ctx, gdl_tensor *x) {
   if (gdl_tensor_is_contiguous(x)) return x;
-  gdl_tensor *out = gdl_tensor_new(ctx, x->dtype, gdl_tensor_shape(x));
+  gdl_tensor *out = gdl__tensor_empty(ctx, x->dtype, gdl_tensor_shape(x));
   return gdl__run(gdl__node(ctx, GDL_OP_COPY, out, 1, &x));
 }
 
@@ -247,7 +247,7 @@ gdl_tensor *gdl_concat(gdl_ctx *ctx, gdl_tensor **xs, int n, int axis) {
       GDL_ASSERT(a == axis || xs[k]->shape[a] == s.d[a], "concat: input %d differs on axis %d", k, a);
     s.d[axis] += xs[k]->shape[axis];
   }
-  gdl_tensor *out = gdl_tensor_new(ctx, xs[0]->dtype, s);
+  gdl_tensor *out = gdl__tensor_empty(ctx, xs[0]->dtype, s);
   gdl_node *node = gdl__node(ctx, GDL_OP_CONCAT, out, n, xs);
   node->i[0] = axis;
   return gdl__run(node);

@@ -61,7 +61,7 @@ UNARY_OPS(DEFINE_UNARY)
 
 static gdl_tensor *unary(gdl_ctx *ctx, int op, gdl_tensor *x, double p, double q) {
   GDL_CHECK_FLOAT(x, gdl_op_name(op));
-  gdl_tensor *out = gdl_tensor_new(ctx, x->dtype, gdl_tensor_shape(x));
+  gdl_tensor *out = gdl__tensor_empty(ctx, x->dtype, gdl_tensor_shape(x));
   gdl_node *n = gdl__node(ctx, op, out, 1, &x);
   n->f[0] = p;
   n->f[1] = q;

@@ -102,6 +102,15 @@ static inline void start_value(const start_info *si, double lc, double ls, doubl
   *v = si->sign * si->fm * exp2(E - UNIT * kk);
 }
 
+/* The start values' m-dependent parts, per plan: [2 m] for n = -s, [2 m + 1] for n = s. */
+gdl_status gdl__leg_setup(gdl_sht_plan *p) {
+  start_info *t = malloc(2 * (size_t)p->L * sizeof(start_info));
+  if (!t) return gdl_error(GDL_ERR_NOMEM, "sht: out of memory");
+  for (int m = 0; m < p->L; m++) t[2 * m] = start_of(m, -p->spin), t[2 * m + 1] = start_of(m, p->spin);
+  p->starts = t;
+  return GDL_OK;
+}
+
 /* alpha, beta (for n), gamma for l0 <= l < L-1; sq: sqrt table. */
 static void coeffs(const double *sq, int L, int m, int n, int l0, double *al, double *be, double *ga) {
   int an = abs(n);
@@ -115,6 +124,22 @@ static void coeffs(const double *sq, int L, int m, int n, int l0, double *al, do
   }
 }
 
+/* The kernels recurse mu_l = lam_l / c_l with c_{l0} = c_{l0+1} = 1 and
+ * c_{l+1} = gamma_l c_{l-1}, which turns the recursion into two FMAs:
+ *   mu_{l+1} = (alpha'_l x + beta'_l) mu_l - mu_{l-1},  (alpha', beta') = (alpha, beta) c_l / c_{l+1}.
+ * c_l multiplies the coefficients instead (once per m and l). */
+static void coeffs_scaled(const double *sq, int L, int m, int n, int l0, double *al, double *be, double *ga,
+                          double *cl) {
+  coeffs(sq, L, m, n, l0, al, be, ga);
+  cl[l0] = 1;
+  if (l0 + 1 < L) cl[l0 + 1] = 1;
+  for (int l = l0 + 1; l < L - 1; l++) cl[l + 1] = ga[l] * cl[l - 1];
+  for (int l = l0; l < L - 1; l++) {
+    double f = cl[l] / cl[l + 1];
+    al[l] *= f, be[l] *= f;
+  }
+}
+
 /* ---- the recursion over a block of NB vectors --------------------------------- */
 
 typedef struct {
@@ -122,13 +147,35 @@ typedef struct {
   bool scaled;
 } rec;
 
+/* 2^e for e in [-1000, 1000]: 2^n times a degree-13 Taylor series of e^{f ln 2},
+ * |f| <= 1/2 (error below 2e-16); plain arithmetic so that loops vectorise. */
+static inline double fast_exp2(double e) {
+  double n = floor(e + 0.5), y = (e - n) * M_LN2, t = 1.0 / 6227020800.0; /* 1/13! */
+  static const double inv_fact[13] = {1.0, 1.0, 1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720,
+                                      1.0 / 5040, 1.0 / 40320, 1.0 / 362880, 1.0 / 3628800,
+                                      1.0 / 39916800, 1.0 / 479001600};
+  for (int k = 12; k >= 0; k--) t = t * y + inv_fact[k];
+  union { double d; int64_t i; } u = {.i = ((int64_t)n + 1023) << 52};
+  return t * u.d;
+}
+
 static void rec_start(rec *r, const gdl_sht_plan *p, const start_info *si, int64_t pair0) {
-  double v[BL], k[BL];
-  r->scaled = false;
-  for (int i = 0; i < BL; i++) {
-    start_value(si, p->plc[pair0 + i], p->pls[pair0 + i], &v[i], &k[i]);
-    r->scaled |= k[i] < 0;
+  double v[BL], k[BL], lfm = log2(si->fm);
+  const double *lc = p->plc + pair0, *ls = p->pls + pair0;
+  bool pole = false;
+  for (int i = 0; i < BL; i++) pole |= si->b && isinf(ls[i]);
+  for (int i = 0; i < BL; i++) { /* vectorisable: no calls */
+    double E = si->fe + (si->a ? si->a * lc[i] : 0) + (si->b && !isinf(ls[i]) ? si->b * ls[i] : 0);
+    double kk = floor((E + lfm + TINY) / UNIT);
+    kk = kk > 0 ? 0 : kk;
+    k[i] = kk;
+    v[i] = si->sign * si->fm * fast_exp2(E - UNIT * kk);
   }
+  if (pole) /* d^l_mn(0) = 0 unless the power of sin(t/2) is 0 */
+    for (int i = 0; i < BL; i++)
+      if (isinf(ls[i])) v[i] = 0, k[i] = 0;
+  r->scaled = false;
+  for (int i = 0; i < BL; i++) r->scaled |= k[i] < 0;
   for (int b = 0; b < NB; b++) {
     for (int i = 0; i < VL; i++) {
       r->x[b][i] = p->px[pair0 + b * VL + i];
@@ -144,7 +191,7 @@ static void rec_start(rec *r, const gdl_sht_plan *p, const start_info *si, int64
  * scaled, its outputs are masked and the rescale check runs every 8 steps (the
  * values grow by less than 2^17 a step, so 2^400 * 2^136 stays finite). */
 static void rec_chunk(rec *r, int lc0, int l0, int L, const double *al, const double *be,
-                      const double *ga, vd (*lam)[NB]) {
+                      vd (*lam)[NB]) {
   int j = 0;
   for (; j < CL && lc0 + j < l0; j++)
     for (int b = 0; b < NB; b++) lam[j][b] = vsplat(0);
@@ -154,10 +201,10 @@ static void rec_chunk(rec *r, int lc0, int l0, int L, const double *al, const do
 #define STEP(OUT0, OUT1, OUT2, OUT3)                                            \
   {                                                                             \
     int l = lc0 + j;                                                            \
-    vd A = vsplat(al[l]), B = vsplat(be[l]), G = vsplat(ga[l]);                 \
+    vd A = vsplat(al[l]), B = vsplat(be[l]);                                    \
     lam[j][0] = OUT0, lam[j][1] = OUT1, lam[j][2] = OUT2, lam[j][3] = OUT3;     \
-    vd n0 = (A * x0 + B) * b0 - G * a0, n1 = (A * x1 + B) * b1 - G * a1;        \
-    vd n2 = (A * x2 + B) * b2 - G * a2, n3 = (A * x3 + B) * b3 - G * a3;        \
+    vd n0 = (A * x0 + B) * b0 - a0, n1 = (A * x1 + B) * b1 - a1;                \
+    vd n2 = (A * x2 + B) * b2 - a2, n3 = (A * x3 + B) * b3 - a3;                \
     a0 = b0, a1 = b1, a2 = b2, a3 = b3;                                         \
     b0 = n0, b1 = n1, b2 = n2, b3 = n3;                                         \
   }
@@ -199,7 +246,7 @@ static bool all_scaled(const rec *r) {
 /* ---- per-thread workspace --------------------------------------------------------- */
 
 typedef struct {
-  double *al, *beP, *beQ, *ga; /* [L] */
+  double *al, *beP, *beQ, *ga, *cl; /* [L] */
   double *cf;                  /* [nb][4][Lpad]: a re, a im, b re, b im */
   vd (*lamP)[NB], (*lamQ)[NB]; /* [CL][NB] */
   vd *acc;                     /* synthesis: [nb][NB][16]; analysis: [nb][Lpad][4] */
@@ -210,7 +257,7 @@ static bool work_init(work *w, int L, int64_t nb, bool analysis) {
   memset(w, 0, sizeof *w);
   w->Lpad = L + CL + 2;
   size_t Lp = (size_t)w->Lpad;
-  w->al = malloc(4 * Lp * sizeof(double));
+  w->al = malloc(5 * Lp * sizeof(double));
   w->cf = malloc((size_t)nb * 4 * Lp * sizeof(double));
   w->lamP = aligned_alloc(64, 2 * CL * NB * sizeof(vd));
   size_t nacc = analysis ? (size_t)nb * Lp * 4 + (size_t)nb * NB * 8 : (size_t)nb * NB * 16;
@@ -219,7 +266,7 @@ static bool work_init(work *w, int L, int64_t nb, bool analysis) {
     free(w->al), free(w->cf), free(w->lamP), free(w->acc);
     return false;
   }
-  w->beP = w->al + Lp, w->beQ = w->al + 2 * Lp, w->ga = w->al + 3 * Lp;
+  w->beP = w->al + Lp, w->beQ = w->al + 2 * Lp, w->ga = w->al + 3 * Lp, w->cl = w->al + 4 * Lp;
   w->lamQ = w->lamP + CL;
   return true;
 }
@@ -235,23 +282,24 @@ static void synth_m(const gdl_sht_plan *p, work *w, int m, bool neg, const doubl
                     int64_t nb) {
   int L = p->L, s = p->spin, Lp = w->Lpad;
   bool spin0 = s == 0;
-  start_info sP = start_of(m, -s), sQ = start_of(m, s);
+  const start_info *st = p->starts, sP = st[2 * m], sQ = st[2 * m + 1];
   int l0 = sP.l0;
   if (l0 >= L) return; /* leg already zero */
-  coeffs(p->sqrt_tab, L, m, -s, l0, w->al, w->beP, w->ga);
+  coeffs_scaled(p->sqrt_tab, L, m, -s, l0, w->al, w->beP, w->ga, w->cl);
   if (!spin0)
     for (int l = l0; l < L - 1; l++) w->beQ[l] = -w->beP[l];
   int64_t L2 = (int64_t)L * L, nm = p->nm;
+  const double *cl = w->cl;
   /* gather coefficients: cf[c][0..3][l] */
   for (int64_t c = 0; c < nb; c++) {
     double *f = w->cf + c * 4 * Lp;
     memset(f, 0, 4 * (size_t)Lp * sizeof(double));
     for (int l = l0; l < L; l++) {
       const double *a = alm + 2 * (c * L2 + lm_index(l, m));
-      f[l] = a[0], f[Lp + l] = a[1];
+      f[l] = cl[l] * a[0], f[Lp + l] = cl[l] * a[1];
       if (neg) {
         const double *b = alm + 2 * (c * L2 + lm_index(l, -m));
-        f[2 * Lp + l] = b[0], f[3 * Lp + l] = b[1];
+        f[2 * Lp + l] = cl[l] * b[0], f[3 * Lp + l] = cl[l] * b[1];
       }
     }
   }
@@ -263,31 +311,42 @@ static void synth_m(const gdl_sht_plan *p, work *w, int m, bool neg, const doubl
     if (!spin0) rec_start(&rq, p, &sQ, pair0);
     memset(w->acc, 0, (size_t)nb * NB * 16 * sizeof(vd));
     for (int lc0 = l0 & ~1; lc0 < L; lc0 += CL) {
-      rec_chunk(&rp, lc0, l0, L, w->al, w->beP, w->ga, w->lamP);
-      if (!spin0) rec_chunk(&rq, lc0, l0, L, w->al, w->beQ, w->ga, w->lamQ);
+      rec_chunk(&rp, lc0, l0, L, w->al, w->beP, w->lamP);
+      if (!spin0) rec_chunk(&rq, lc0, l0, L, w->al, w->beQ, w->lamQ);
       for (int64_t c = 0; c < nb; c++) {
         const double *ar = w->cf + c * 4 * Lp + lc0, *ai = ar + Lp, *br = ar + 2 * Lp, *bi = ar + 3 * Lp;
-        for (int b = 0; b < NB; b++) {
-          vd *A = w->acc + (c * NB + b) * 16;
-          /* A[0..3]: sum a P (even re, even im, odd re, odd im); A[4..7]: b P;
-           * A[8..11]: a Q; A[12..15]: b Q */
-          vd a0 = A[0], a1 = A[1], a2 = A[2], a3 = A[3];
-          vd b0 = A[4], b1 = A[5], b2 = A[6], b3 = A[7];
-          if (neg) {
+        vd *A0 = w->acc + c * NB * 16;
+        /* A[b*16 + 0..3]: sum a P (even re, even im, odd re, odd im); 4..7: b P;
+         * 8..11: a Q; 12..15: b Q. The b loop inside keeps 16 independent chains. */
+        if (!neg) {
+          vd s0[NB], s1[NB], s2[NB], s3[NB];
+          for (int b = 0; b < NB; b++) s0[b] = A0[b * 16], s1[b] = A0[b * 16 + 1], s2[b] = A0[b * 16 + 2], s3[b] = A0[b * 16 + 3];
+          for (int j = 0; j < CL; j += 2) {
+            vd r0 = vsplat(ar[j]), i0 = vsplat(ai[j]), r1 = vsplat(ar[j + 1]), i1 = vsplat(ai[j + 1]);
+#pragma GCC unroll 4
+            for (int b = 0; b < NB; b++) {
+              vd P0 = w->lamP[j][b], P1 = w->lamP[j + 1][b];
+              s0[b] += P0 * r0, s1[b] += P0 * i0, s2[b] += P1 * r1, s3[b] += P1 * i1;
+            }
+          }
+          for (int b = 0; b < NB; b++) A0[b * 16] = s0[b], A0[b * 16 + 1] = s1[b], A0[b * 16 + 2] = s2[b], A0[b * 16 + 3] = s3[b];
+        } else {
+          for (int b = 0; b < NB; b++) {
+            vd *A = A0 + b * 16;
+            vd a0 = A[0], a1 = A[1], a2 = A[2], a3 = A[3];
+            vd b0 = A[4], b1 = A[5], b2 = A[6], b3 = A[7];
             for (int j = 0; j < CL; j += 2) {
               vd P0 = w->lamP[j][b], P1 = w->lamP[j + 1][b];
               a0 += P0 * ar[j], a1 += P0 * ai[j], a2 += P1 * ar[j + 1], a3 += P1 * ai[j + 1];
               b0 += P0 * br[j], b1 += P0 * bi[j], b2 += P1 * br[j + 1], b3 += P1 * bi[j + 1];
             }
-          } else {
-            for (int j = 0; j < CL; j += 2) {
-              vd P0 = w->lamP[j][b], P1 = w->lamP[j + 1][b];
-              a0 += P0 * ar[j], a1 += P0 * ai[j], a2 += P1 * ar[j + 1], a3 += P1 * ai[j + 1];
-            }
+            A[0] = a0, A[1] = a1, A[2] = a2, A[3] = a3, A[4] = b0, A[5] = b1, A[6] = b2, A[7] = b3;
           }
-          A[0] = a0, A[1] = a1, A[2] = a2, A[3] = a3, A[4] = b0, A[5] = b1, A[6] = b2, A[7] = b3;
-          if (!spin0) {
-            a0 = A[8], a1 = A[9], a2 = A[10], a3 = A[11], b0 = A[12], b1 = A[13], b2 = A[14], b3 = A[15];
+        }
+        if (!spin0)
+          for (int b = 0; b < NB; b++) {
+            vd *A = A0 + b * 16;
+            vd a0 = A[8], a1 = A[9], a2 = A[10], a3 = A[11], b0 = A[12], b1 = A[13], b2 = A[14], b3 = A[15];
             for (int j = 0; j < CL; j += 2) {
               vd Q0 = w->lamQ[j][b], Q1 = w->lamQ[j + 1][b];
               a0 += Q0 * ar[j], a1 += Q0 * ai[j], a2 += Q1 * ar[j + 1], a3 += Q1 * ai[j + 1];
@@ -295,7 +354,6 @@ static void synth_m(const gdl_sht_plan *p, work *w, int m, bool neg, const doubl
             }
             A[8] = a0, A[9] = a1, A[10] = a2, A[11] = a3, A[12] = b0, A[13] = b1, A[14] = b2, A[15] = b3;
           }
-        }
       }
     }
     if (all_scaled(&rp) && (spin0 || all_scaled(&rq))) break; /* nothing here, nor nearer the pole */
@@ -339,7 +397,8 @@ void gdl__leg_synth(const gdl_sht_plan *p, const double *alm, double *leg, int64
 #pragma omp atomic write
       fail = true;
     } else {
-#pragma omp for schedule(dynamic, 1)
+/* chunks of 8 m: neighbouring columns of leg share cache lines */
+#pragma omp for schedule(dynamic, 8)
       for (int m = 0; m < L; m++) synth_m(p, &w, m, !p->real && m > 0, alm, leg, nb);
       work_free(&w);
     }
@@ -355,11 +414,11 @@ static void adj_m(const gdl_sht_plan *p, work *w, int m, bool neg, const double 
                   int64_t nb) {
   int L = p->L, s = p->spin, Lp = w->Lpad;
   bool spin0 = s == 0;
-  start_info sP = start_of(m, -s), sQ = start_of(m, s);
+  const start_info *st = p->starts, sP = st[2 * m], sQ = st[2 * m + 1];
   int l0 = sP.l0;
   int64_t L2 = (int64_t)L * L, nm = p->nm;
   if (l0 >= L) return;
-  coeffs(p->sqrt_tab, L, m, -s, l0, w->al, w->beP, w->ga);
+  coeffs_scaled(p->sqrt_tab, L, m, -s, l0, w->al, w->beP, w->ga, w->cl);
   if (!spin0)
     for (int l = l0; l < L - 1; l++) w->beQ[l] = -w->beP[l];
   int64_t colp = m - p->mlo, coln = -m - p->mlo;
@@ -390,8 +449,8 @@ static void adj_m(const gdl_sht_plan *p, work *w, int m, bool neg, const double 
       }
     }
     for (int lc0 = l0 & ~1; lc0 < L; lc0 += CL) {
-      rec_chunk(&rp, lc0, l0, L, w->al, w->beP, w->ga, w->lamP);
-      if (!spin0) rec_chunk(&rq, lc0, l0, L, w->al, w->beQ, w->ga, w->lamQ);
+      rec_chunk(&rp, lc0, l0, L, w->al, w->beP, w->lamP);
+      if (!spin0) rec_chunk(&rq, lc0, l0, L, w->al, w->beQ, w->lamQ);
       for (int64_t c = 0; c < nb; c++) {
         vd(*Xc)[8] = X + c * NB;
         vd *acc = w->acc + c * Lp * 4;
@@ -442,10 +501,10 @@ static void adj_m(const gdl_sht_plan *p, work *w, int m, bool neg, const double 
     const vd *acc = w->acc + c * Lp * 4;
     for (int l = l0; l < L; l++) {
       double *a = alm + 2 * (c * L2 + lm_index(l, m));
-      a[0] = hsum(acc[l * 4]), a[1] = hsum(acc[l * 4 + 1]);
+      a[0] = w->cl[l] * hsum(acc[l * 4]), a[1] = w->cl[l] * hsum(acc[l * 4 + 1]);
       if (neg) {
         a = alm + 2 * (c * L2 + lm_index(l, -m));
-        a[0] = hsum(acc[l * 4 + 2]), a[1] = hsum(acc[l * 4 + 3]);
+        a[0] = w->cl[l] * hsum(acc[l * 4 + 2]), a[1] = w->cl[l] * hsum(acc[l * 4 + 3]);
       }
     }
   }
@@ -462,7 +521,8 @@ void gdl__leg_adjoint(const gdl_sht_plan *p, const double *leg, double *alm, int
 #pragma omp atomic write
       fail = true;
     } else {
-#pragma omp for schedule(dynamic, 1)
+/* chunks of 8 m: neighbouring columns of leg share cache lines */
+#pragma omp for schedule(dynamic, 8)
       for (int m = 0; m < L; m++) adj_m(p, &w, m, !p->real && m > 0, leg, alm, nb);
       work_free(&w);
     }

@@ -49,25 +49,16 @@ gdl_status gdl__phi_setup(gdl_sht_plan *p) {
     }
     p->ring_phiplan[r] = k;
   }
-  /* equal rings: FFTW transforms RB rings at once with SIMD across them */
+  gdl__fftw_unlock();
+  /* equal rings: RB complex columns at once (real maps: two rings a column) */
   bool equal = true;
   for (int64_t r = 1; r < s->nring; r++) equal &= s->nphi[r] == s->nphi[0];
   if (equal && !st) {
-    int n = (int)s->nphi[0], R = GDL_SHT_RB;
-    fftw_complex *y = fftw_malloc((size_t)(n / 2 + 1 + n) * R * sizeof(fftw_complex));
-    fftw_complex *x = fftw_malloc((size_t)n * R * sizeof(fftw_complex));
-    if (y && x) {
-      if (p->real) {
-        p->bat_b = fftw_plan_many_dft_c2r(1, &n, R, y, NULL, R, 1, (double *)x, NULL, R, 1, fl);
-        p->bat_f = fftw_plan_many_dft_r2c(1, &n, R, (double *)x, NULL, R, 1, y, NULL, R, 1, fl);
-      } else {
-        p->bat_b = fftw_plan_many_dft(1, &n, R, y, NULL, R, 1, x, NULL, R, 1, FFTW_BACKWARD, fl);
-        p->bat_f = fftw_plan_many_dft(1, &n, R, x, NULL, R, 1, y, NULL, R, 1, FFTW_FORWARD, fl);
-      }
-    }
-    fftw_free(y), fftw_free(x);
+    p->batched = true;
+    unsigned flb = p->L >= 512 ? FFTW_MEASURE : fl;
+    st = gdl__dft_init(&p->bat_b, s->nphi[0], GDL_SHT_RB, FFTW_BACKWARD, flb);
+    if (!st) st = gdl__dft_init(&p->bat_f, s->nphi[0], GDL_SHT_RB, FFTW_FORWARD, flb);
   }
-  gdl__fftw_unlock();
   fftw_free(a), fftw_free(b);
   return st;
 }
@@ -79,10 +70,9 @@ void gdl__phi_free(gdl_sht_plan *p) {
       if (p->phiplans[k].fwd) fftw_destroy_plan(p->phiplans[k].fwd);
       if (p->phiplans[k].bwd) fftw_destroy_plan(p->phiplans[k].bwd);
     }
-    if (p->bat_f) fftw_destroy_plan(p->bat_f);
-    if (p->bat_b) fftw_destroy_plan(p->bat_b);
     gdl__fftw_unlock();
   }
+  if (p->batched) gdl__dft_free(&p->bat_f), gdl__dft_free(&p->bat_b);
   free(p->phiplans), free(p->ring_phiplan);
 }
 
@@ -107,14 +97,13 @@ void gdl__phi_anal_batched(const gdl_sht_plan *p, const void *map, double *leg, 
 
 void gdl__phi_synth(const gdl_sht_plan *p, const double *leg, void *map, int64_t nb,
                     const double *scale) {
-  if (p->bat_b) {
+  if (p->batched) {
     gdl__phi_synth_batched(p, leg, map, nb, scale);
     return;
   }
   const gdl_sampling *s = p->s;
   int64_t nring = s->nring, nm = p->nm, L = p->L;
-  bool f32 = p->flags & GDL_SHT_FLOAT32, cplx = !p->real;
-  (void)f32;
+  bool cplx = !p->real;
 #pragma omp parallel
   {
     fftw_complex *Y = fftw_malloc((size_t)(p->nphimax + 2) * sizeof(fftw_complex));
@@ -168,7 +157,7 @@ void gdl__phi_synth(const gdl_sht_plan *p, const double *leg, void *map, int64_t
 
 void gdl__phi_anal(const gdl_sht_plan *p, const void *map, double *leg, int64_t nb,
                    const double *scale) {
-  if (p->bat_f) {
+  if (p->batched) {
     gdl__phi_anal_batched(p, map, leg, nb, scale);
     return;
   }
@@ -209,104 +198,135 @@ void gdl__phi_anal(const gdl_sht_plan *p, const void *map, double *leg, int64_t 
   }
 }
 
-/* ---- equal rings, GDL_SHT_RB at a time: buffers [k][q], q the ring in the batch ---- */
+/* ---- equal rings, batched: column q (at Y + q n) holds ring r0 + q (complex maps)
+ * or rings r0 + q and r0 + RB + q as real and imaginary parts (real maps). ---- */
 
-static void fill_spectrum(const gdl_sht_plan *p, const double *F, double phi0, const double *ph, fftw_complex *Y,
-                          int64_t n, int q, bool cplx) {
-  const int R = GDL_SHT_RB;
+/* adds ring spectrum sum_m F_m e^{im phi0} at k = m mod n (all m: real maps add the
+ * conjugate at -m too), times the factor (1 or i) of the ring's slot */
+static void add_spectrum(const gdl_sht_plan *p, const double *F, const double *ph, fftw_complex *Y, int64_t n,
+                         int q, bool imag_slot) {
+  bool cplx = !p->real;
   for (int64_t col = 0; col < p->nm; col++) {
     int64_t m = col + p->mlo, am = m < 0 ? -m : m;
-    double fr = F[2 * col], fi = F[2 * col + 1], pc = ph[2 * am], ps = m < 0 ? -ph[2 * am + 1] : ph[2 * am + 1];
-    double vr = fr * pc - fi * ps, vi = fr * ps + fi * pc;
-    int64_t k = pmod(m, n);
-    if (cplx) {
-      Y[k * R + q][0] += vr, Y[k * R + q][1] += vi;
-    } else {
-      if (k <= n / 2) Y[k * R + q][0] += vr, Y[k * R + q][1] += vi;
-      if (m > 0 && (k = pmod(-m, n)) <= n / 2) Y[k * R + q][0] += vr, Y[k * R + q][1] -= vi;
+    double vr = F[2 * col], vi = F[2 * col + 1];
+    if (ph) {
+      double fr = vr, fi = vi, pc = ph[2 * am], ps = m < 0 ? -ph[2 * am + 1] : ph[2 * am + 1];
+      vr = fr * pc - fi * ps, vi = fr * ps + fi * pc;
+    }
+    for (int e = 0; e < (cplx || m == 0 ? 1 : 2); e++) {
+      int64_t k = pmod(e ? -m : m, n);
+      double ur = vr, ui = e ? -vi : vi;
+      if (imag_slot) Y[q * n + k][0] -= ui, Y[q * n + k][1] += ur;
+      else Y[q * n + k][0] += ur, Y[q * n + k][1] += ui;
     }
   }
-  (void)phi0;
 }
 
 void gdl__phi_synth_batched(const gdl_sht_plan *p, const double *leg, void *map, int64_t nb, const double *scale) {
   const gdl_sampling *s = p->s;
   const int R = GDL_SHT_RB;
-  int64_t nring = s->nring, nm = p->nm, n = s->nphi[0], nchunk = (nring + R - 1) / R;
   bool cplx = !p->real, f32 = p->flags & GDL_SHT_FLOAT32;
-  int64_t ny = cplx ? n : n / 2 + 1, k = cplx ? 2 : 1;
+  int per = cplx ? R : 2 * R; /* rings per chunk */
+  int64_t nring = s->nring, nm = p->nm, n = s->nphi[0], nchunk = (nring + per - 1) / per;
 #pragma omp parallel
   {
-    fftw_complex *Y = fftw_malloc((size_t)(ny * R) * sizeof(fftw_complex));
-    fftw_complex *X = fftw_malloc((size_t)(n * R) * sizeof(fftw_complex));
+    fftw_complex *Y = fftw_malloc((size_t)(n * R) * sizeof(fftw_complex));
+    fftw_complex *S = fftw_malloc((size_t)(gdl__dft_scratch(&p->bat_b) + 1) * sizeof(fftw_complex));
     double *ph = malloc((size_t)p->L * 2 * sizeof(double));
-    GDL_ASSERT(Y && X && ph, "sht: out of memory");
+    GDL_ASSERT(Y && S && ph, "sht: out of memory");
 #pragma omp for schedule(dynamic, 1)
     for (int64_t cj = 0; cj < nb * nchunk; cj++) {
-      int64_t c = cj / nchunk, r0 = (cj % nchunk) * R;
-      memset(Y, 0, (size_t)(ny * R) * sizeof(fftw_complex));
-      for (int q = 0; q < R && r0 + q < nring; q++) {
-        phases(s->phi0[r0 + q], p->L, ph);
-        fill_spectrum(p, leg + 2 * (c * nring + r0 + q) * nm, s->phi0[r0 + q], ph, Y, n, q, cplx);
+      int64_t c = cj / nchunk, r0 = (cj % nchunk) * per;
+      memset(Y, 0, (size_t)(n * R) * sizeof(fftw_complex));
+      for (int q = 0; q < per && r0 + q < nring; q++) {
+        bool rot = s->phi0[r0 + q] != 0;
+        if (rot) phases(s->phi0[r0 + q], p->L, ph);
+        add_spectrum(p, leg + 2 * (c * nring + r0 + q) * nm, rot ? ph : NULL, Y, n, q % R, q >= R);
       }
-      if (cplx) fftw_execute_dft(p->bat_b, Y, X);
-      else fftw_execute_dft_c2r(p->bat_b, Y, (double *)X);
-      const double *xd = (const double *)X;
-      for (int q = 0; q < R && r0 + q < nring; q++) {
-        int64_t r = r0 + q, base = k * (c * s->npix + s->ringstart[r]);
+      gdl__dft_exec(&p->bat_b, Y, S);
+      const double *yd = (const double *)Y;
+      for (int q = 0; q < per && r0 + q < nring; q++) {
+        int64_t r = r0 + q;
         double sc = scale ? scale[r] : 1;
-        for (int64_t i = 0; i < n; i++)
-          for (int e = 0; e < k; e++) {
-            double v = sc * xd[(i * R + q) * k + e];
-            if (f32) ((float *)map)[base + k * i + e] = (float)v;
-            else ((double *)map)[base + k * i + e] = v;
+        if (cplx) {
+          int64_t base = 2 * (c * s->npix + s->ringstart[r]);
+          for (int64_t i = 0; i < n; i++)
+            for (int e = 0; e < 2; e++) {
+              double v = sc * yd[2 * (q * n + i) + e];
+              if (f32) ((float *)map)[base + 2 * i + e] = (float)v;
+              else ((double *)map)[base + 2 * i + e] = v;
+            }
+        } else {
+          int64_t base = c * s->npix + s->ringstart[r], e = q >= R;
+          for (int64_t i = 0; i < n; i++) {
+            double v = sc * yd[2 * ((q % R) * n + i) + e];
+            if (f32) ((float *)map)[base + i] = (float)v;
+            else ((double *)map)[base + i] = v;
           }
+        }
       }
     }
-    fftw_free(Y), fftw_free(X), free(ph);
+    fftw_free(Y), fftw_free(S), free(ph);
   }
 }
 
 void gdl__phi_anal_batched(const gdl_sht_plan *p, const void *map, double *leg, int64_t nb, const double *scale) {
   const gdl_sampling *s = p->s;
   const int R = GDL_SHT_RB;
-  int64_t nring = s->nring, nm = p->nm, n = s->nphi[0], nchunk = (nring + R - 1) / R;
   bool cplx = !p->real, f32 = p->flags & GDL_SHT_FLOAT32;
-  int64_t ny = cplx ? n : n / 2 + 1, k = cplx ? 2 : 1;
+  int per = cplx ? R : 2 * R;
+  int64_t nring = s->nring, nm = p->nm, n = s->nphi[0], nchunk = (nring + per - 1) / per;
 #pragma omp parallel
   {
-    fftw_complex *Y = fftw_malloc((size_t)(ny * R) * sizeof(fftw_complex));
-    fftw_complex *X = fftw_malloc((size_t)(n * R) * sizeof(fftw_complex));
+    fftw_complex *Y = fftw_malloc((size_t)(n * R) * sizeof(fftw_complex));
+    fftw_complex *S = fftw_malloc((size_t)(gdl__dft_scratch(&p->bat_f) + 1) * sizeof(fftw_complex));
     double *ph = malloc((size_t)p->L * 2 * sizeof(double));
-    GDL_ASSERT(Y && X && ph, "sht: out of memory");
+    GDL_ASSERT(Y && S && ph, "sht: out of memory");
 #pragma omp for schedule(dynamic, 1)
     for (int64_t cj = 0; cj < nb * nchunk; cj++) {
-      int64_t c = cj / nchunk, r0 = (cj % nchunk) * R;
-      double *xd = (double *)X;
-      memset(X, 0, (size_t)(n * R) * sizeof(fftw_complex));
-      for (int q = 0; q < R && r0 + q < nring; q++) {
-        int64_t base = k * (c * s->npix + s->ringstart[r0 + q]);
-        for (int64_t i = 0; i < n; i++)
-          for (int e = 0; e < k; e++)
-            xd[(i * R + q) * k + e] = f32 ? ((const float *)map)[base + k * i + e] : ((const double *)map)[base + k * i + e];
+      int64_t c = cj / nchunk, r0 = (cj % nchunk) * per;
+      double *yd = (double *)Y;
+      memset(Y, 0, (size_t)(n * R) * sizeof(fftw_complex));
+      for (int q = 0; q < per && r0 + q < nring; q++) {
+        if (cplx) {
+          int64_t base = 2 * (c * s->npix + s->ringstart[r0 + q]);
+          for (int64_t i = 0; i < n; i++)
+            for (int e = 0; e < 2; e++)
+              yd[2 * (q * n + i) + e] = f32 ? ((const float *)map)[base + 2 * i + e] : ((const double *)map)[base + 2 * i + e];
+        } else {
+          int64_t base = c * s->npix + s->ringstart[r0 + q], e = q >= R;
+          for (int64_t i = 0; i < n; i++)
+            yd[2 * ((q % R) * n + i) + e] = f32 ? ((const float *)map)[base + i] : ((const double *)map)[base + i];
+        }
       }
-      if (cplx) fftw_execute_dft(p->bat_f, X, Y);
-      else fftw_execute_dft_r2c(p->bat_f, xd, Y);
-      for (int q = 0; q < R && r0 + q < nring; q++) {
+      gdl__dft_exec(&p->bat_f, Y, S);
+      for (int q = 0; q < per && r0 + q < nring; q++) {
         int64_t r = r0 + q;
+        int qq = q % R;
         double sc = scale ? scale[r] : 1, *F = leg + 2 * (c * nring + r) * nm;
-        phases(s->phi0[r], p->L, ph);
+        bool rot = s->phi0[r] != 0;
+        if (rot) phases(s->phi0[r], p->L, ph);
         for (int64_t col = 0; col < nm; col++) {
-          int64_t m = col + p->mlo, am = m < 0 ? -m : m, kk = pmod(m, n);
-          double yr, yi;
-          if (cplx || kk <= n / 2) yr = Y[kk * R + q][0], yi = Y[kk * R + q][1];
-          else yr = Y[(n - kk) * R + q][0], yi = -Y[(n - kk) * R + q][1];
+          int64_t m = col + p->mlo, am = m < 0 ? -m : m, k = pmod(m, n), km = pmod(-m, n);
+          double yr = Y[qq * n + k][0], yi = Y[qq * n + k][1];
+          if (!cplx) { /* unpack: X1 = (Z_k + conj Z_-k)/2, X2 = (Z_k - conj Z_-k)/(2i) */
+            double zr = Y[qq * n + km][0], zi = -Y[qq * n + km][1];
+            if (q < R) yr = 0.5 * (yr + zr), yi = 0.5 * (yi + zi);
+            else {
+              double dr = 0.5 * (yr - zr), di = 0.5 * (yi - zi);
+              yr = di, yi = -dr;
+            }
+          }
+          if (!rot) {
+            F[2 * col] = sc * yr, F[2 * col + 1] = sc * yi;
+            continue;
+          }
           double pc = ph[2 * am], ps = m < 0 ? ph[2 * am + 1] : -ph[2 * am + 1];
           F[2 * col] = sc * (yr * pc - yi * ps);
           F[2 * col + 1] = sc * (yr * ps + yi * pc);
         }
       }
     }
-    fftw_free(Y), fftw_free(X), free(ph);
+    fftw_free(Y), fftw_free(S), free(ph);
   }
 }

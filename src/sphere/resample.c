@@ -18,10 +18,10 @@
 
 #include "sphere/sphere_internal.h"
 
+/* CH columns of length N, each contiguous (FFTW is 2-3x faster so than interleaved) */
 static fftw_plan many(int64_t N, int sign, fftw_complex *buf, unsigned fl) {
   int n = (int)N;
-  return fftw_plan_many_dft(1, &n, GDL_SHT_CH, buf, NULL, GDL_SHT_CH, 1, buf, NULL, GDL_SHT_CH, 1,
-                            sign, fl);
+  return fftw_plan_many_dft(1, &n, GDL_SHT_CH, buf, NULL, 1, n, buf, NULL, 1, n, sign, fl);
 }
 
 gdl_status gdl__resample_setup(gdl_sht_plan *p) {
@@ -57,24 +57,29 @@ gdl_status gdl__resample_setup(gdl_sht_plan *p) {
     p->wext[i] = (j == 0 || j == p->Nw / 2) ? w[j] : 0.5 * w[j];
   }
   free(w);
-  unsigned fl = (p->flags & GDL_SHT_MEASURE) ? FFTW_MEASURE : FFTW_ESTIMATE;
+  /* the long theta FFTs run on every column of every transform: measuring their plans
+   * (a fraction of a second, once) pays back 20-40% of their time */
+  unsigned fl = (p->flags & GDL_SHT_MEASURE) || L >= 512 ? FFTW_MEASURE : FFTW_ESTIMATE;
   gdl__fftw_lock();
-  p->pt_f = many(p->Nt, FFTW_FORWARD, buf, fl), p->pt_b = many(p->Nt, FFTW_BACKWARD, buf, fl);
   p->pl_f = many(p->NL, FFTW_FORWARD, buf, fl), p->pl_b = many(p->NL, FFTW_BACKWARD, buf, fl);
   p->pw_f = many(p->Nw, FFTW_FORWARD, buf, fl), p->pw_b = many(p->Nw, FFTW_BACKWARD, buf, fl);
   gdl__fftw_unlock();
   fftw_free(buf);
-  if (!p->pt_f || !p->pt_b || !p->pl_f || !p->pl_b || !p->pw_f || !p->pw_b)
+  gdl_status st = gdl__dft_init(&p->pt_f, p->Nt, GDL_SHT_CH, FFTW_FORWARD, fl);
+  if (!st) st = gdl__dft_init(&p->pt_b, p->Nt, GDL_SHT_CH, FFTW_BACKWARD, fl);
+  if (st) return st;
+  if (!p->pl_f || !p->pl_b || !p->pw_f || !p->pw_b)
     return gdl_error(GDL_ERR_UNSUPPORTED, "sht: FFTW could not plan the theta resampling");
   return GDL_OK;
 }
 
 void gdl__resample_free(gdl_sht_plan *p) {
   gdl__fftw_lock();
-  fftw_plan *pl[] = {&p->pt_f, &p->pt_b, &p->pl_f, &p->pl_b, &p->pw_f, &p->pw_b};
-  for (int k = 0; k < 6; k++)
+  fftw_plan *pl[] = {&p->pl_f, &p->pl_b, &p->pw_f, &p->pw_b};
+  for (int k = 0; k < 4; k++)
     if (*pl[k]) fftw_destroy_plan(*pl[k]);
   gdl__fftw_unlock();
+  gdl__dft_free(&p->pt_f), gdl__dft_free(&p->pt_b);
   free(p->wext), free(p->tph);
 }
 
@@ -91,21 +96,25 @@ static inline int64_t mirror(const grid *g, int64_t i) {
   return im >= g->N ? im - g->N : im;
 }
 
+/* Buffers hold CH columns of N values, column q at buf + q N. */
+#define AT(buf, N, i, q) (buf)[(int64_t)(q) * (N) + (i)]
+
 /* rings -> extended circle; self-mirrored rings (poles) keep (1+p)/2 of the value */
 static void extend(const grid *g, const double *leg, int64_t nm, int64_t j0, int nq,
                    const double *par, fftw_complex *buf) {
-  memset(buf, 0, (size_t)(g->N * CH) * sizeof(fftw_complex));
+  int64_t N = g->N;
+  memset(buf, 0, (size_t)(N * CH) * sizeof(fftw_complex));
   for (int64_t i = 0; i < g->n; i++) {
     int64_t im = mirror(g, i);
     const double *v = leg + 2 * (i * nm + j0);
     for (int q = 0; q < nq; q++) {
       double pr = par[q];
       if (im == i) {
-        buf[i * CH + q][0] = 0.5 * (1 + pr) * v[2 * q];
-        buf[i * CH + q][1] = 0.5 * (1 + pr) * v[2 * q + 1];
+        AT(buf, N, i, q)[0] = 0.5 * (1 + pr) * v[2 * q];
+        AT(buf, N, i, q)[1] = 0.5 * (1 + pr) * v[2 * q + 1];
       } else {
-        buf[i * CH + q][0] = v[2 * q], buf[i * CH + q][1] = v[2 * q + 1];
-        buf[im * CH + q][0] = pr * v[2 * q], buf[im * CH + q][1] = pr * v[2 * q + 1];
+        AT(buf, N, i, q)[0] = v[2 * q], AT(buf, N, i, q)[1] = v[2 * q + 1];
+        AT(buf, N, im, q)[0] = pr * v[2 * q], AT(buf, N, im, q)[1] = pr * v[2 * q + 1];
       }
     }
   }
@@ -114,17 +123,18 @@ static void extend(const grid *g, const double *leg, int64_t nm, int64_t j0, int
 /* adjoint of extend */
 static void fold(const grid *g, const fftw_complex *buf, double *leg, int64_t nm, int64_t j0, int nq,
                  const double *par) {
+  int64_t N = g->N;
   for (int64_t i = 0; i < g->n; i++) {
     int64_t im = mirror(g, i);
     double *v = leg + 2 * (i * nm + j0);
     for (int q = 0; q < nq; q++) {
       double pr = par[q];
       if (im == i) {
-        v[2 * q] = 0.5 * (1 + pr) * buf[i * CH + q][0];
-        v[2 * q + 1] = 0.5 * (1 + pr) * buf[i * CH + q][1];
+        v[2 * q] = 0.5 * (1 + pr) * AT(buf, N, i, q)[0];
+        v[2 * q + 1] = 0.5 * (1 + pr) * AT(buf, N, i, q)[1];
       } else {
-        v[2 * q] = buf[i * CH + q][0] + pr * buf[im * CH + q][0];
-        v[2 * q + 1] = buf[i * CH + q][1] + pr * buf[im * CH + q][1];
+        v[2 * q] = AT(buf, N, i, q)[0] + pr * AT(buf, N, im, q)[0];
+        v[2 * q + 1] = AT(buf, N, i, q)[1] + pr * AT(buf, N, im, q)[1];
       }
     }
   }
@@ -135,16 +145,23 @@ static void fold(const grid *g, const fftw_complex *buf, double *leg, int64_t nm
 static void move(const fftw_complex *in, int64_t Ni, fftw_complex *out, int64_t No, int L, double f,
                  const double *ph, double sg) {
   memset(out, 0, (size_t)(No * CH) * sizeof(fftw_complex));
-  for (int k = -(L - 1); k <= L - 1; k++) {
-    int64_t ki = k < 0 ? k + Ni : k, ko = k < 0 ? k + No : k;
-    double c = f, s = 0;
-    if (ph) c = f * ph[2 * abs(k)], s = (k < 0 ? -sg : sg) * f * ph[2 * abs(k) + 1];
-    for (int q = 0; q < CH; q++) {
-      double re = in[ki * CH + q][0], im = in[ki * CH + q][1];
-      out[ko * CH + q][0] = re * c - im * s;
-      out[ko * CH + q][1] = re * s + im * c;
+  for (int q = 0; q < CH; q++) {
+    const fftw_complex *x = in + q * Ni;
+    fftw_complex *y = out + q * No;
+    for (int k = -(L - 1); k <= L - 1; k++) {
+      int64_t ki = k < 0 ? k + Ni : k, ko = k < 0 ? k + No : k;
+      double c = f, s = 0;
+      if (ph) c = f * ph[2 * abs(k)], s = (k < 0 ? -sg : sg) * f * ph[2 * abs(k) + 1];
+      double re = x[ki][0], im = x[ki][1];
+      y[ko][0] = re * c - im * s;
+      y[ko][1] = re * s + im * c;
     }
   }
+}
+
+static void weigh(fftw_complex *b, int64_t N, const double *w) {
+  for (int q = 0; q < CH; q++)
+    for (int64_t i = 0; i < N; i++) AT(b, N, i, q)[0] *= w[i], AT(b, N, i, q)[1] *= w[i];
 }
 
 static void parities(const gdl_sht_plan *p, int64_t j0, int nq, double *par) {
@@ -164,7 +181,8 @@ void gdl__rs_synth(const gdl_sht_plan *p, const double *legL, double *legT, int6
   {
     fftw_complex *a = fftw_malloc((size_t)(nmax * CH) * sizeof(fftw_complex));
     fftw_complex *b = fftw_malloc((size_t)(nmax * CH) * sizeof(fftw_complex));
-    GDL_ASSERT(a && b, "sht: out of memory");
+    fftw_complex *S = fftw_malloc((size_t)(gdl__dft_scratch(&p->pt_f) + 1) * sizeof(fftw_complex));
+    GDL_ASSERT(a && b && S, "sht: out of memory");
     double par[CH];
 #pragma omp for schedule(dynamic, 1)
     for (int64_t cj = 0; cj < nb * nchunk; cj++) {
@@ -177,20 +195,26 @@ void gdl__rs_synth(const gdl_sht_plan *p, const double *legL, double *legT, int6
         extend(&gl, lL, nm, j0, nq, par, a);
         fftw_execute_dft(p->pl_f, a, a);
         move(a, p->NL, b, p->Nt, L, 1.0 / p->NL, p->tph, 1);
-        fftw_execute_dft(p->pt_b, b, b);
+        gdl__dft_exec(&p->pt_b, b, S);
         for (int64_t i = 0; i < p->nt; i++)
-          memcpy((double *)lT + 2 * (i * nm + j0), b[i * CH], (size_t)nq * 2 * sizeof(double));
+          for (int q = 0; q < nq; q++) {
+            ((double *)lT)[2 * (i * nm + j0 + q)] = AT(b, p->Nt, i, q)[0];
+            ((double *)lT)[2 * (i * nm + j0 + q) + 1] = AT(b, p->Nt, i, q)[1];
+          }
       } else {
         memset(b, 0, (size_t)(p->Nt * CH) * sizeof(fftw_complex));
         for (int64_t i = 0; i < p->nt; i++)
-          memcpy(b[i * CH], lT + 2 * (i * nm + j0), (size_t)nq * 2 * sizeof(double));
-        fftw_execute_dft(p->pt_f, b, b);
+          for (int q = 0; q < nq; q++) {
+            AT(b, p->Nt, i, q)[0] = lT[2 * (i * nm + j0 + q)];
+            AT(b, p->Nt, i, q)[1] = lT[2 * (i * nm + j0 + q) + 1];
+          }
+        gdl__dft_exec(&p->pt_f, b, S);
         move(b, p->Nt, a, p->NL, L, 1.0 / p->NL, p->tph, -1);
         fftw_execute_dft(p->pl_b, a, a);
         fold(&gl, a, (double *)lL, nm, j0, nq, par);
       }
     }
-    fftw_free(a), fftw_free(b);
+    fftw_free(a), fftw_free(b), fftw_free(S);
   }
 }
 
@@ -205,7 +229,8 @@ void gdl__rs_anal(const gdl_sht_plan *p, const double *in, double *out, int64_t 
   {
     fftw_complex *a = fftw_malloc((size_t)(nmax * CH) * sizeof(fftw_complex));
     fftw_complex *b = fftw_malloc((size_t)(nmax * CH) * sizeof(fftw_complex));
-    GDL_ASSERT(a && b, "sht: out of memory");
+    fftw_complex *S = fftw_malloc((size_t)(gdl__dft_scratch(&p->pt_f) + 1) * sizeof(fftw_complex));
+    GDL_ASSERT(a && b && S, "sht: out of memory");
     double par[CH];
 #pragma omp for schedule(dynamic, 1)
     for (int64_t cj = 0; cj < nb * nchunk; cj++) {
@@ -216,19 +241,18 @@ void gdl__rs_anal(const gdl_sht_plan *p, const double *in, double *out, int64_t 
         const double *lT = in + 2 * c * p->nt * nm;
         double *lL = out + 2 * c * (L + 1) * nm;
         extend(&gt, lT, nm, j0, nq, par, a);
-        fftw_execute_dft(p->pt_f, a, a);
+        gdl__dft_exec(&p->pt_f, a, S);
         move(a, Nt, b, Nw, L, 1.0 / Nt, p->tph, -1);
         fftw_execute_dft(p->pw_b, b, b);
-        for (int64_t i = 0; i < Nw; i++)
-          for (int q = 0; q < CH; q++) b[i * CH + q][0] *= p->wext[i], b[i * CH + q][1] *= p->wext[i];
+        weigh(b, Nw, p->wext);
         fftw_execute_dft(p->pw_f, b, b);
         move(b, Nw, a, NL, L, 1.0 / Nw, NULL, 1);
         fftw_execute_dft(p->pl_b, a, a);
         for (int64_t j = 0; j <= L; j++) {
           double f = fw * ((j == 0 || j == L) ? 1 : 2);
           for (int q = 0; q < nq; q++) {
-            lL[2 * (j * nm + j0 + q)] = f * a[j * CH + q][0];
-            lL[2 * (j * nm + j0 + q) + 1] = f * a[j * CH + q][1];
+            lL[2 * (j * nm + j0 + q)] = f * AT(a, NL, j, q)[0];
+            lL[2 * (j * nm + j0 + q) + 1] = f * AT(a, NL, j, q)[1];
           }
         }
       } else {
@@ -238,21 +262,20 @@ void gdl__rs_anal(const gdl_sht_plan *p, const double *in, double *out, int64_t 
         for (int64_t j = 0; j <= L; j++) {
           double f = fw * ((j == 0 || j == L) ? 1 : 2);
           for (int q = 0; q < nq; q++) {
-            a[j * CH + q][0] = f * lL[2 * (j * nm + j0 + q)];
-            a[j * CH + q][1] = f * lL[2 * (j * nm + j0 + q) + 1];
+            AT(a, NL, j, q)[0] = f * lL[2 * (j * nm + j0 + q)];
+            AT(a, NL, j, q)[1] = f * lL[2 * (j * nm + j0 + q) + 1];
           }
         }
         fftw_execute_dft(p->pl_f, a, a);
         move(a, NL, b, Nw, L, 1.0 / Nw, NULL, 1);
         fftw_execute_dft(p->pw_b, b, b);
-        for (int64_t i = 0; i < Nw; i++)
-          for (int q = 0; q < CH; q++) b[i * CH + q][0] *= p->wext[i], b[i * CH + q][1] *= p->wext[i];
+        weigh(b, Nw, p->wext);
         fftw_execute_dft(p->pw_f, b, b);
         move(b, Nw, a, Nt, L, 1.0 / Nt, p->tph, 1);
-        fftw_execute_dft(p->pt_b, a, a);
+        gdl__dft_exec(&p->pt_b, a, S);
         fold(&gt, a, lT, nm, j0, nq, par);
       }
     }
-    fftw_free(a), fftw_free(b);
+    fftw_free(a), fftw_free(b), fftw_free(S);
   }
 }

@@ -9,16 +9,36 @@
  * The real basis is an isometry T of that space, so its transforms are T S... and
  * their transposes T S^H, A^H T^-1. */
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include "sphere/sphere_internal.h"
+
+/* Large work arrays on 2 MB pages where the kernel allows it: the stages walk them
+ * with strides of a whole ring or column, and 4 KB pages cost a TLB miss a step. */
+static void *big_alloc(size_t bytes) {
+  const size_t huge = (size_t)2 << 20;
+  if (bytes < huge) return malloc(bytes);
+  void *p = NULL;
+  size_t n = (bytes + huge - 1) / huge * huge;
+  if (posix_memalign(&p, huge, n)) return NULL;
+#ifdef MADV_HUGEPAGE
+  madvise(p, n, MADV_HUGEPAGE);
+#endif
+  return p;
+}
 
 void gdl_sht_plan_destroy(gdl_sht_plan *p) {
   if (!p) return;
   gdl__phi_free(p);
   if (p->resample) gdl__resample_free(p);
+  if (p->cache) {
+    pthread_mutex_destroy(&p->cache->mu);
+    free(p->cache->buf);
+    free(p->cache);
+  }
   gdl_sampling_free(p->s);
   free(p->lth), free(p->pn), free(p->ps), free(p->px), free(p->plc), free(p->pls);
-  free(p->sqrt_tab), free(p->ring_scale);
+  free(p->sqrt_tab), free(p->ring_scale), free(p->starts);
   free(p);
 }
 
@@ -82,6 +102,7 @@ gdl_sht_plan *gdl_sht_plan_create(const gdl_sampling *s, int L, int spin, unsign
     return NULL;
   }
   p->L = L, p->spin = spin, p->flags = flags, p->real = flags & GDL_SHT_REAL;
+  if ((p->cache = calloc(1, sizeof *p->cache))) pthread_mutex_init(&p->cache->mu, NULL);
   p->mlo = p->real ? 0 : -(L - 1);
   p->nm = p->real ? L : 2 * L - 1;
   gdl_status st = GDL_OK;
@@ -108,6 +129,7 @@ gdl_sht_plan *gdl_sht_plan_create(const gdl_sampling *s, int L, int spin, unsign
     }
   }
   if (!st) st = gdl__phi_setup(p);
+  if (!st) st = gdl__leg_setup(p);
   if (st) {
     gdl_sht_plan_destroy(p);
     return NULL;
@@ -210,23 +232,34 @@ static void coeff_out(const gdl_sht_plan *p, double *a, void *u, int64_t nb) {
 
 typedef struct {
   double *legL, *legT;
+  bool cached;
 } bufs;
 
 static gdl_status bufs_get(const gdl_sht_plan *p, int64_t nb, bufs *b) {
   size_t nL = (size_t)(nb * p->nlr * p->nm) * 2, nT = p->resample ? (size_t)(nb * p->nt * p->nm) * 2 : 0;
-  b->legL = malloc(nL * sizeof(double));
-  b->legT = nT ? malloc(nT * sizeof(double)) : b->legL;
-  if (!b->legL || !b->legT) {
-    free(b->legL);
-    if (nT) free(b->legT);
+  gdl__sht_cache *c = p->cache;
+  b->cached = c && pthread_mutex_trylock(&c->mu) == 0;
+  if (b->cached) {
+    if (c->len < nL + nT) {
+      free(c->buf);
+      c->len = 0;
+      if (!(c->buf = big_alloc((nL + nT) * sizeof(double)))) {
+        pthread_mutex_unlock(&c->mu);
+        return gdl_error(GDL_ERR_NOMEM, "sht: out of memory for %lld maps", (long long)nb);
+      }
+      c->len = nL + nT;
+    }
+    b->legL = c->buf;
+  } else if (!(b->legL = big_alloc((nL + nT) * sizeof(double)))) {
     return gdl_error(GDL_ERR_NOMEM, "sht: out of memory for %lld maps", (long long)nb);
   }
+  b->legT = nT ? b->legL + nL : b->legL;
   return GDL_OK;
 }
 
 static void bufs_put(const gdl_sht_plan *p, bufs *b) {
-  if (b->legT != b->legL) free(b->legT);
-  free(b->legL);
+  if (b->cached) pthread_mutex_unlock(&p->cache->mu);
+  else free(b->legL);
 }
 
 /* map: user dtype; a: internal */

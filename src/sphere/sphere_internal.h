@@ -12,6 +12,7 @@
 #define GDL_SPHERE_INTERNAL_H
 
 #include <fftw3.h>
+#include <pthread.h>
 
 #include "core/internal.h"
 #include "gdl/sphere.h"
@@ -19,13 +20,37 @@
 #define GDL_SHT_CH 16 /* theta-resampling columns per FFTW batch */
 #define GDL_SHT_RB 8  /* rings per batched phi FFT (one AVX-512 vector across rings) */
 
+/* Batched in-place DFTs of any length (dft.c): FFTW, or Bluestein for lengths with a
+ * large prime factor. */
+typedef struct {
+  int64_t n, M;
+  int h, sign;
+  bool blue;
+  fftw_plan p, pf, pb;
+  double *chirp;
+  fftw_complex *B;
+} gdl__dft;
+gdl_status gdl__dft_init(gdl__dft *d, int64_t n, int h, int sign, unsigned flags);
+void gdl__dft_free(gdl__dft *d);
+int64_t gdl__dft_scratch(const gdl__dft *d); /* complex values of scratch exec needs */
+void gdl__dft_exec(const gdl__dft *d, fftw_complex *buf, fftw_complex *scratch);
+
 typedef struct {
   int64_t n;        /* distinct ring length */
   fftw_plan fwd, bwd;
 } gdl__phiplan;
 
+/* Work arrays kept between calls (page faults cost 10% of a transform); a second
+ * concurrent caller finds the lock taken and allocates its own. */
+typedef struct {
+  pthread_mutex_t mu;
+  double *buf;
+  size_t len; /* doubles */
+} gdl__sht_cache;
+
 struct gdl_sht_plan {
   gdl_sampling *s; /* own copy */
+  gdl__sht_cache *cache; /* shared by shallow copies of the plan */
   int L, spin;
   unsigned flags;
   bool real;
@@ -37,13 +62,15 @@ struct gdl_sht_plan {
   int64_t *pn, *ps;          /* ring indices, -1 = none */
   double *px, *plc, *pls;    /* cos(t), log2 cos(t/2), log2 sin(t/2) of the north ring */
   double *sqrt_tab;          /* sqrt(k), k < 4L + 8 */
+  void *starts;              /* legendre.c's start values per m */
   /* Phi stage */
   double *ring_scale;        /* analysis scale per sampling ring */
   int nphiplan;
   gdl__phiplan *phiplans;
   int *ring_phiplan;
   int64_t nphimax;
-  fftw_plan bat_f, bat_b; /* every ring the same length: GDL_SHT_RB rings at once, interleaved */
+  bool batched;           /* every ring the same length: GDL_SHT_RB columns at once */
+  gdl__dft bat_f, bat_b;
   /* R stage (equiangular) */
   bool resample, synth_identity;
   int64_t nt, Nt, NL, Nw;   /* target rings, extended sizes */
@@ -51,11 +78,13 @@ struct gdl_sht_plan {
   double th0;               /* first target ring's colatitude (0 or pi/Nt) */
   double *wext;             /* [Nw] weights on the fine extended circle */
   double *tph;              /* cos, sin of k th0, k < L (NULL when th0 = 0) */
-  fftw_plan pt_f, pt_b, pl_f, pl_b, pw_f, pw_b;
+  gdl__dft pt_f, pt_b;      /* length Nt (2L-1 on MW: Bluestein) */
+  fftw_plan pl_f, pl_b, pw_f, pw_b;
 };
 
 /* Legendre stage (legendre.c). alm: complex double [nb][L^2] (all m; for real
  * plans only m >= 0 is read/written). leg: complex double [nb][nlr][nm]. */
+gdl_status gdl__leg_setup(gdl_sht_plan *p);
 void gdl__leg_synth(const gdl_sht_plan *p, const double *alm, double *leg, int64_t nb);
 void gdl__leg_adjoint(const gdl_sht_plan *p, const double *leg, double *alm, int64_t nb);
 /* d^l_mn for one (m >= 0, n) column, l < L, with an extended exponent; used by the
