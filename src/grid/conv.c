@@ -101,35 +101,61 @@ static void col2im(gdl_dtype t, const geom *g, const void *col, int64_t ld, void
   else col2im_double(g, col, ld, x);
 }
 
-/* Samples are processed in chunks whose columns sit side by side, so that each
- * group needs one large GEMM per chunk (efficient, and threaded inside BLIS) instead
- * of one small GEMM per sample. The chunk size depends on the sizes only, never on
- * the thread count, so the weight gradient sums in the same order on any machine. */
-#define CHUNK_BYTES ((size_t)32 << 20)
+/* Samples go through in chunks whose columns sit side by side, so that each group
+ * needs one GEMM per chunk rather than one per sample. Threads take whole chunks
+ * (BLIS runs single-threaded inside them: one parallel region per call, which
+ * stays fast when other programs share the cores); a lone chunk gets all threads
+ * inside BLIS instead. Chunk sizes depend on the sizes only, never on the thread
+ * count, and weight gradients are summed per chunk and then over chunks in order,
+ * so results are the same on any number of threads. */
+#define CHUNK_BYTES ((size_t)8 << 20)
+#define MIN_CHUNKS 8
 
-static int64_t chunk_size(const geom *g, size_t es) {
-  size_t per = (size_t)(g->C * vol(g->k) * vol(g->out) + g->O * vol(g->out)) * es;
-  int64_t b = (int64_t)(CHUNK_BYTES / (per ? per : 1));
-  return b < 1 ? 1 : (b > g->N ? g->N : b);
+typedef struct {
+  int64_t size, count; /* samples per chunk, chunks */
+  int nbuf;            /* buffer sets: one per thread */
+  size_t colsz, outsz; /* bytes per buffer */
+} chunking;
+
+static chunking plan(const geom *g, size_t es) {
+  chunking c;
+  int64_t P = vol(g->out), per = (g->C * vol(g->k) + g->O) * P;
+  c.size = (int64_t)(CHUNK_BYTES / ((size_t)(per ? per : 1) * es));
+  int64_t most = (g->N + MIN_CHUNKS - 1) / MIN_CHUNKS; /* enough chunks to share out */
+  c.size = c.size < 1 ? 1 : (c.size > most ? most : c.size);
+  c.count = (g->N + c.size - 1) / c.size;
+#ifdef _OPENMP
+  c.nbuf = c.count > 1 ? omp_get_max_threads() : 1;
+#else
+  c.nbuf = 1;
+#endif
+  c.colsz = (size_t)(g->C * vol(g->k) * c.size * P) * es;
+  c.outsz = (size_t)(g->O * c.size * P) * es;
+  return c;
+}
+
+static int buf_index(void) {
+#ifdef _OPENMP
+  return omp_get_thread_num();
+#else
+  return 0;
+#endif
 }
 
 /* col[:, b P + p] = im2col(x_{n0+b}) for b < B. */
 static void chunk_im2col(gdl_dtype t, const geom *g, const void *x, int64_t n0, int64_t B, char *col) {
   size_t es = gdl_dtype_size(t);
   int64_t P = vol(g->out), Pin = vol(g->in);
-  GDL_OMP(omp parallel for schedule(static) if (B > 1))
   for (int64_t b = 0; b < B; b++)
     im2col(t, g, (const char *)x + (size_t)((n0 + b) * g->C * Pin) * es, col + (size_t)(b * P) * es, B * P);
 }
 
-/* Between the sample-major layout [B, O, P] and the chunk layout [O, B P]. */
-static void chunk_gather(gdl_dtype t, const geom *g, const void *y, int64_t n0, int64_t B, char *buf) {
-  size_t es = gdl_dtype_size(t), row = (size_t)vol(g->out) * es;
-  GDL_OMP(omp parallel for schedule(static) if (B * g->O * vol(g->out) > GDL_PAR_MIN))
-  for (int64_t r = 0; r < B * g->O; r++) {
-    int64_t b = r / g->O, o = r % g->O;
-    memcpy(buf + (size_t)(o * B + b) * row, (const char *)y + (size_t)((n0 + b) * g->O + o) * row, row);
-  }
+/* [B, O, P] (sample major) <-> [O, B P] (the chunk's columns). */
+static void chunk_gather(const geom *g, size_t es, const void *y, int64_t n0, int64_t B, char *buf) {
+  size_t row = (size_t)vol(g->out) * es;
+  for (int64_t b = 0; b < B; b++)
+    for (int64_t o = 0; o < g->O; o++)
+      memcpy(buf + (size_t)(o * B + b) * row, (const char *)y + (size_t)((n0 + b) * g->O + o) * row, row);
 }
 
 static void chunk_scatter(gdl_dtype t, const geom *g, const char *buf, int64_t n0, int64_t B, void *y, double beta) {
@@ -137,14 +163,13 @@ static void chunk_scatter(gdl_dtype t, const geom *g, const char *buf, int64_t n
   GDL_FLOAT_SWITCH(t, T, {
     const T *src = (const T *)buf;
     T *Y = y;
-    GDL_OMP(omp parallel for schedule(static) if (B * g->O * P > GDL_PAR_MIN))
-    for (int64_t r = 0; r < B * g->O; r++) {
-      int64_t b = r / g->O, o = r % g->O;
-      const T *s = src + (o * B + b) * P;
-      T *d = Y + ((n0 + b) * g->O + o) * P;
-      if (beta == 0) memcpy(d, s, sizeof(T) * (size_t)P);
-      else for (int64_t p = 0; p < P; p++) d[p] += s[p];
-    }
+    for (int64_t b = 0; b < B; b++)
+      for (int64_t o = 0; o < g->O; o++) {
+        const T *s = src + (o * B + b) * P;
+        T *d = Y + ((n0 + b) * g->O + o) * P;
+        if (beta == 0) memcpy(d, s, sizeof(T) * (size_t)P);
+        else for (int64_t p = 0; p < P; p++) d[p] += s[p];
+      }
   });
 }
 
@@ -152,11 +177,13 @@ static void chunk_scatter(gdl_dtype t, const geom *g, const char *buf, int64_t n
 static void fwd_data(gdl_ctx *ctx, gdl_dtype t, const geom *g, const void *x, const void *w, void *y,
                      double beta) {
   size_t es = gdl_dtype_size(t);
-  int64_t P = vol(g->out), Og = g->O / g->G, K = g->C / g->G * vol(g->k), Bmax = chunk_size(g, es);
-  char *col = gdl__ctx_alloc_raw(ctx, (size_t)(g->C * vol(g->k) * Bmax * P) * es);
-  char *out = gdl__ctx_alloc_raw(ctx, (size_t)(g->O * Bmax * P) * es);
-  for (int64_t n0 = 0; n0 < g->N; n0 += Bmax) {
-    int64_t B = g->N - n0 < Bmax ? g->N - n0 : Bmax, ld = B * P;
+  int64_t P = vol(g->out), Og = g->O / g->G, K = g->C / g->G * vol(g->k);
+  chunking c = plan(g, es);
+  char *cols = gdl__ctx_alloc_raw(ctx, c.colsz * (size_t)c.nbuf), *outs = gdl__ctx_alloc_raw(ctx, c.outsz * (size_t)c.nbuf);
+  GDL_OMP(omp parallel for schedule(static) if (c.count > 1))
+  for (int64_t ch = 0; ch < c.count; ch++) {
+    int64_t n0 = ch * c.size, B = g->N - n0 < c.size ? g->N - n0 : c.size, ld = B * P;
+    char *col = cols + c.colsz * (size_t)buf_index(), *out = outs + c.outsz * (size_t)buf_index();
     chunk_im2col(t, g, x, n0, B, col);
     for (int64_t gi = 0; gi < g->G; gi++)
       gdl__gemm(t, false, false, Og, ld, K, 1, (const char *)w + (size_t)(gi * Og * K) * es, K,
@@ -169,27 +196,40 @@ static void fwd_data(gdl_ctx *ctx, gdl_dtype t, const geom *g, const void *x, co
 static void bwd(gdl_ctx *ctx, gdl_dtype t, const geom *g, const void *x, const void *dy, const void *w, void *dx,
                 void *dw) {
   size_t es = gdl_dtype_size(t);
-  int64_t P = vol(g->out), Pin = vol(g->in), Og = g->O / g->G, K = g->C / g->G * vol(g->k), Bmax = chunk_size(g, es);
-  char *col = gdl__ctx_alloc_raw(ctx, (size_t)(g->C * vol(g->k) * Bmax * P) * es);
-  char *dyb = gdl__ctx_alloc_raw(ctx, (size_t)(g->O * Bmax * P) * es);
-  for (int64_t n0 = 0; n0 < g->N; n0 += Bmax) {
-    int64_t B = g->N - n0 < Bmax ? g->N - n0 : Bmax, ld = B * P;
-    chunk_gather(t, g, dy, n0, B, dyb);
+  int64_t P = vol(g->out), Pin = vol(g->in), Og = g->O / g->G, K = g->C / g->G * vol(g->k), wsz = g->O * K;
+  chunking c = plan(g, es);
+  char *cols = gdl__ctx_alloc_raw(ctx, c.colsz * (size_t)c.nbuf), *dys = gdl__ctx_alloc_raw(ctx, c.outsz * (size_t)c.nbuf);
+  char *part = dw ? gdl_ctx_alloc(ctx, (size_t)(wsz * c.count) * es) : NULL; /* per-chunk weight gradients */
+  GDL_OMP(omp parallel for schedule(static) if (c.count > 1))
+  for (int64_t ch = 0; ch < c.count; ch++) {
+    int64_t n0 = ch * c.size, B = g->N - n0 < c.size ? g->N - n0 : c.size, ld = B * P;
+    char *col = cols + c.colsz * (size_t)buf_index(), *dyb = dys + c.outsz * (size_t)buf_index();
+    chunk_gather(g, es, dy, n0, B, dyb);
     if (dw) {
       chunk_im2col(t, g, x, n0, B, col);
       for (int64_t gi = 0; gi < g->G; gi++)
         gdl__gemm(t, false, true, Og, K, ld, 1, dyb + (size_t)(gi * Og * ld) * es, ld, col + (size_t)(gi * K * ld) * es,
-                  ld, 1, (char *)dw + (size_t)(gi * Og * K) * es, K);
+                  ld, 0, part + (size_t)(ch * wsz + gi * Og * K) * es, K);
     }
     if (dx) {
       for (int64_t gi = 0; gi < g->G; gi++)
         gdl__gemm(t, true, false, K, ld, Og, 1, (const char *)w + (size_t)(gi * Og * K) * es, K,
                   dyb + (size_t)(gi * Og * ld) * es, ld, 0, col + (size_t)(gi * K * ld) * es, ld);
-      GDL_OMP(omp parallel for schedule(static) if (B > 1))
       for (int64_t b = 0; b < B; b++)
         col2im(t, g, col + (size_t)(b * P) * es, ld, (char *)dx + (size_t)((n0 + b) * g->C * Pin) * es);
     }
   }
+  if (!dw) return;
+  GDL_FLOAT_SWITCH(t, T, {
+    T *W = dw;
+    const T *PW = (const T *)part;
+    GDL_PARALLEL_FOR_IF(wsz * c.count > GDL_PAR_MIN)
+    for (int64_t i = 0; i < wsz; i++) {
+      T acc = 0;
+      for (int64_t ch = 0; ch < c.count; ch++) acc += PW[ch * wsz + i];
+      W[i] += acc;
+    }
+  });
 }
 
 /* y[n, o, :] += b[o];  db[o] += sum_{n, p} dy[n, o, p]. */
