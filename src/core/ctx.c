@@ -145,8 +145,20 @@ gdl_status gdl_backward(gdl_ctx *ctx, gdl_tensor *loss) {
 
 gdl_tensor *gdl__grad(gdl_ctx *ctx, gdl_tensor *x) {
   if (!x || !x->requires_grad) return NULL;
-  if (!x->grad) x->grad = gdl_tensor_new(ctx, x->dtype, gdl_tensor_shape(x));
-  return x->grad;
+  if (x->grad) return x->grad;
+  gdl_node *n = x->node;
+  if (n && n->op == GDL_OP_RESHAPE) {
+    /* A reshape's gradient is its input's gradient under the new shape: share the
+     * buffer, and the reshape's backward has nothing left to do. */
+    gdl_tensor *g = gdl__grad(ctx, n->in[0]);
+    x->grad = gdl__view(ctx, g);
+    x->grad->ndim = x->ndim;
+    for (int k = 0; k < x->ndim; k++) x->grad->shape[k] = x->shape[k];
+    gdl__set_contiguous_strides(x->grad);
+    n->i[0] = 1;
+    return x->grad;
+  }
+  return x->grad = gdl_tensor_new(ctx, x->dtype, gdl_tensor_shape(x));
 }
 
 int gdl__ctx_tape(gdl_ctx *ctx, gdl_node ***nodes) {

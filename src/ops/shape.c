@@ -18,6 +18,7 @@ static gdl_tensor grad_as(const gdl_tensor *x, gdl_tensor *g) {
 void gdl__reshape_fwd(gdl_node *n) { (void)n; }
 
 void gdl__reshape_bwd(gdl_ctx *ctx, gdl_node *n) {
+  if (n->i[0]) return; /* the output's gradient shares the input's buffer (gdl__grad) */
   gdl_tensor *g = gdl__grad(ctx, n->in[0]);
   if (!g) return;
   gdl_shape s = GDL_SHAPE(gdl_tensor_numel(g));

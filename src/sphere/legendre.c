@@ -41,6 +41,12 @@ typedef long long vl __attribute__((vector_size(64)));
 static inline vd vsplat(double a) { return (vd){a, a, a, a, a, a, a, a}; }
 static inline vd vand(vd a, vl m) { return (vd)((vl)a & m); }
 static inline vd vsel(vl m, vd a, vd b) { return (vd)(((vl)a & m) | ((vl)b & ~m)); }
+static inline bool any_lane(vl m) { /* OR of the lanes, branch-free */
+  vl t = m;
+  long long o = 0;
+  for (int i = 0; i < VL; i++) o |= t[i];
+  return o != 0;
+}
 static inline double hsum(vd a) {
   double s = 0;
   for (int i = 0; i < VL; i++) s += a[i];
@@ -209,6 +215,17 @@ static void rec_chunk(rec *r, int lc0, int l0, int L, const double *al, const do
     b0 = n0, b1 = n1, b2 = n2, b3 = n3;                                         \
   }
   if (!r->scaled) {
+    /* two steps a turn, the two state registers swapping roles (no moves) */
+    for (; j + 1 < CL && lc0 + j + 1 < L; j += 2) {
+      int l = lc0 + j;
+      vd A = vsplat(al[l]), B = vsplat(be[l]), C = vsplat(al[l + 1]), D = vsplat(be[l + 1]);
+      lam[j][0] = b0, lam[j][1] = b1, lam[j][2] = b2, lam[j][3] = b3;
+      a0 = (A * x0 + B) * b0 - a0, a1 = (A * x1 + B) * b1 - a1;
+      a2 = (A * x2 + B) * b2 - a2, a3 = (A * x3 + B) * b3 - a3;
+      lam[j + 1][0] = a0, lam[j + 1][1] = a1, lam[j + 1][2] = a2, lam[j + 1][3] = a3;
+      b0 = (C * x0 + D) * a0 - b0, b1 = (C * x1 + D) * a1 - b1;
+      b2 = (C * x2 + D) * a2 - b2, b3 = (C * x3 + D) * a3 - b3;
+    }
     for (; j < CL && lc0 + j < L; j++) STEP(b0, b1, b2, b3)
   } else {
     while (j < CL && lc0 + j < L) {
@@ -223,7 +240,7 @@ static void rec_chunk(rec *r, int lc0, int l0, int L, const double *al, const do
         *P0[b] = vsel(big, *P0[b] * SMALL, *P0[b]);
         *P1[b] = vsel(big, v * SMALL, v);
         r->kp[b] = vsel(big, r->kp[b] + 1, r->kp[b]);
-        for (int i = 0; i < VL; i++) any |= r->kp[b][i] < 0;
+        any |= any_lane(r->kp[b] < 0);
       }
       r->scaled = any;
     }
