@@ -10,13 +10,15 @@ gdl=${GDL:-build/gdl}
 out=out/demo
 mkdir -p "$out"
 
+name() { [ "$1" = cnn ] && echo "plain CNN" || echo "p4 CNN"; }
+
 for m in cnn p4cnn; do
-  echo "== training the ${m/p4cnn/p4 CNN} (configs/demo_$m.ini)"
+  echo "== training the $(name $m) (configs/demo_$m.ini)"
   "$gdl" train "configs/demo_$m.ini" "$@" | tee "$out/train_$m.log"
 done
 
 for m in cnn p4cnn; do
-  echo "== testing the ${m/p4cnn/p4 CNN} on rotated test sets"
+  echo "== testing the $(name $m) on rotated test sets"
   "$gdl" eval "configs/demo_$m.ini" --checkpoint "out/demo_$m/model.safetensors" \
     --rotations 0:375:15 --csv "$out/rotation_$m.csv" >/dev/null
   "$gdl" eval "configs/demo_$m.ini" --checkpoint "out/demo_$m/model.safetensors" \
@@ -33,7 +35,7 @@ acc() { awk -F, -v a="$2" '$1 == a { printf "%5.1f", 100 * $2 }' "$1"; }
 printf '\n%-10s %8s %8s %8s %8s %8s %8s\n' model upright 45 90 180 270 random
 for m in cnn p4cnn; do
   f="$out/rotation_$m.csv"
-  printf '%-10s %8s %8s %8s %8s %8s %8s\n' "${m/p4cnn/p4 CNN}" "$(acc "$f" 0)" "$(acc "$f" 45)" \
+  printf '%-10s %8s %8s %8s %8s %8s %8s\n' "$(name $m)" "$(acc "$f" 0)" "$(acc "$f" 45)" \
     "$(acc "$f" 90)" "$(acc "$f" 180)" "$(acc "$f" 270)" "$(acc "$out/random_$m.csv" random)"
 done
 echo
