@@ -1,8 +1,10 @@
 /* Sphere and SO(3): samplings, SHT round trips and adjoints, agreement with ssht,
  * ducc0 and healpy (tests/ref/sphere.npz, made by tests/ref/gen_sphere.py), Y_lm
  * orthonormality, Wigner d/D, rotations and Wigner transforms. */
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "test.h"
 
@@ -551,8 +553,49 @@ static void test_bad_input(void) {
   gdl_sampling_free(s);
 }
 
-int main(void) {
+/* gdl sht inverse then forward through .npy files (the gdl binary sits in the folder
+ * above the test's, as tests/test_cli.c finds it) */
+static void test_cli(const char *argv0) {
+  char dir[64] = "/tmp/gdl_sphere_XXXXXX", bin[1024], self[900], cmd[4096];
+  const char *env = getenv("GDL_BIN");
+  snprintf(self, sizeof self, "%s", argv0);
+  char *slash = strrchr(self, '/');
+  if (slash) *slash = 0;
+  else snprintf(self, sizeof self, ".");
+  snprintf(bin, sizeof bin, "%s/../gdl", env ? env : self);
+  if (access(bin, X_OK) || !mkdtemp(dir)) {
+    printf("gdl command not found (%s): CLI round trip skipped\n", bin);
+    return;
+  }
+  int L = 8;
+  gdl_tensor *a = gdl_tensor_alloc(GDL_C128, GDL_SHAPE(2, L * L));
+  for (int c = 0; c < 2; c++) {
+    double *x = rand_alm(L, 1, false);
+    memcpy((double *)a->data + c * 2 * L * L, x, 2 * L * L * sizeof(double));
+    free(x);
+  }
+  char in[128], map[128], out[128];
+  snprintf(in, sizeof in, "%s/alm.npy", dir), snprintf(map, sizeof map, "%s/map.npy", dir);
+  snprintf(out, sizeof out, "%s/out.npy", dir);
+  gdl_npy_save(in, a);
+  snprintf(cmd, sizeof cmd, "'%s' sht inverse --sampling dh --L %d --spin 1 '%s' '%s' && '%s' sht forward --sampling dh "
+           "--L %d --spin 1 --time '%s' '%s' > /dev/null", bin, L, in, map, bin, L, map, out);
+  int rc = system(cmd);
+  gdl_tensor *b = rc ? NULL : gdl_npy_load(out);
+  CHECK(b && b->dtype == GDL_C128 && gdl_tensor_numel(b) == 2 * L * L &&
+            maxdiff(b->data, a->data, 4 * L * L, NULL) < 1e-13,
+        "gdl sht inverse/forward round trip (rc %d)", rc);
+  snprintf(cmd, sizeof cmd, "'%s' sht forward --sampling nope --L 4 '%s' '%s' 2> /dev/null", bin, map, out);
+  CHECK(system(cmd) != 0, "gdl sht accepted an unknown sampling");
+  gdl_tensor_free(a), gdl_tensor_free(b);
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  if (system(cmd)) printf("could not remove %s\n", dir);
+}
+
+int main(int argc, char **argv) {
+  (void)argc;
   rng = gdl_rng_make(42);
+  test_cli(argv[0]);
   test_bad_input();
   test_ylm();
   test_adjoints();
