@@ -24,7 +24,8 @@ static inline void gdl__gemm(gdl_dtype t, bool ta, bool tb, int64_t m, int64_t n
   if (m == 0 || n == 0) return;
 #ifdef GDL_HAVE_BLIS
   rntm_t rntm = BLIS_RNTM_INITIALIZER;
-  bli_rntm_set_num_threads(gdl__blas_threads(), &rntm);
+  /* Small products finish before a second thread would start: keep them on one. */
+  bli_rntm_set_num_threads(m * n * k < ((int64_t)1 << 22) ? 1 : gdl__blas_threads(), &rntm);
   trans_t TA = ta ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE, TB = tb ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE;
   if (t == GDL_F32) {
     float al = (float)alpha, be = (float)beta;
