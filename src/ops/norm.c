@@ -191,18 +191,17 @@ void gdl__batch_norm_fwd(gdl_node *n) {
     GDL_PARALLEL_FOR_IF(N * C * S > GDL_PAR_MIN)
     for (int64_t c = 0; c < C; c++) {
       T mu, var;
-      if (train) { /* one pass: sums of x and x^2 in double (activations are O(1)) */
+      if (train) {
         double s1 = 0, s2 = 0;
-        for (int64_t i = 0; i < N; i++) {
-          const T *xr = X + (i * C + c) * S;
+        for (int64_t i = 0; i < N; i++)
+          for (int64_t j = 0; j < S; j++) s1 += X[(i * C + c) * S + j];
+        mu = (T)(s1 / (double)m);
+        for (int64_t i = 0; i < N; i++)
           for (int64_t j = 0; j < S; j++) {
-            s1 += xr[j];
-            s2 += (double)xr[j] * xr[j];
+            double d = X[(i * C + c) * S + j] - mu;
+            s2 += d * d;
           }
-        }
-        double mean = s1 / (double)m, v = s2 / (double)m - mean * mean;
-        mu = (T)mean;
-        var = (T)(v > 0 ? v : 0);
+        var = (T)(s2 / (double)m);
         if (RM) RM[c] = (T)((1 - mom) * RM[c] + mom * mu);
         if (RV) RV[c] = (T)((1 - mom) * RV[c] + mom * var * (m > 1 ? (double)m / (double)(m - 1) : 1.0));
       } else {
