@@ -264,7 +264,7 @@ static void bufs_put(const gdl_sht_plan *p, bufs *b) {
 
 /* map: user dtype; a: internal */
 static gdl_status chain_S(const gdl_sht_plan *p, const double *a, void *map, int64_t nb, bool adjA) {
-  bufs b;
+  bufs b = {0};
   gdl_status st = bufs_get(p, nb, &b);
   if (st) return st;
   gdl__leg_synth(p, a, b.legL, nb);
@@ -279,7 +279,7 @@ static gdl_status chain_S(const gdl_sht_plan *p, const double *a, void *map, int
 }
 
 static gdl_status chain_A(const gdl_sht_plan *p, const void *map, double *a, int64_t nb, bool adjS) {
-  bufs b;
+  bufs b = {0};
   gdl_status st = bufs_get(p, nb, &b);
   if (st) return st;
   gdl__phi_anal(p, map, b.legT, nb, adjS ? NULL : p->ring_scale);
