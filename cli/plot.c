@@ -6,10 +6,11 @@
 #include "cli.h"
 
 static const char plot_usage[] =
-    "usage: gdl plot A.csv [B.csv ...] --y COLUMN [--x COLUMN] [--labels a,b,...] [--title T]\n"
+    "usage: gdl plot A.csv [B.csv ...] --y COLUMN [--x COLUMN] [--labels a;b;...] [--title T]\n"
     "                [--xlabel T] [--ylabel T] [--scale S] --output PLOT.png\n"
     "\n"
-    "One line per file: column --y against column --x (default: the first column). Rows\n"
+    "One line per file: column --y against column --x (default: the first column); legend\n"
+    "labels are separated by ';'. Rows\n"
     "whose x or y is not a number are skipped. --scale multiplies y (e.g. 100 for %%).\n";
 
 typedef struct {
@@ -94,12 +95,12 @@ int cli_plot(int argc, char **argv) {
   if (!o.ylabel) o.ylabel = y;
   series s[16] = {{0}};
   gdl_series g[16];
-  char *names = labels ? strdup(labels) : NULL, *save = NULL, *tok = names ? strtok_r(names, ",", &save) : NULL;
+  char *names = labels ? strdup(labels) : NULL, *save = NULL, *tok = names ? strtok_r(names, ";", &save) : NULL;
   gdl_status st = GDL_OK;
   for (int k = 0; k < nf && !st; k++) {
     st = read_csv(files[k], x, y, scale, &s[k]);
     g[k] = (gdl_series){tok ? tok : files[k], s[k].x, s[k].y, s[k].n};
-    if (tok) tok = strtok_r(NULL, ",", &save);
+    if (tok) tok = strtok_r(NULL, ";", &save);
   }
   if (!st) st = gdl_plot_png(out, g, nf, &o);
   for (int k = 0; k < nf; k++) free(s[k].x), free(s[k].y);

@@ -26,7 +26,7 @@ for m in cnn p4cnn; do
 done
 
 "$gdl" plot "$out/rotation_cnn.csv" "$out/rotation_p4cnn.csv" --x rotation --y accuracy --scale 100 \
-  --labels "plain CNN (14,538 parameters),p4 CNN (14,186 parameters)" \
+  --labels "plain CNN (14,538 parameters);p4 CNN (14,186 parameters)" \
   --title "Fashion-MNIST test accuracy under rotation (trained upright)" \
   --xlabel "rotation of the test images (degrees)" --ylabel "test accuracy (%)" --output "$out/rotation.png"
 
