@@ -68,9 +68,10 @@ static gdl_status read_gtrain(gdl_section *s, gtrain_cfg *t) {
   static const char *const optims[] = {"sgd", "adam", "adamw", NULL};
   static const char *const scheds[] = {"constant", "step", "cosine", NULL};
   static const char *const dtypes[] = {"float32", "float64", NULL};
+  static const char *const selects[] = {"accuracy", "loss", "accuracy_and_loss", NULL};
   t->o = gdl_graph_train_defaults();
   gdl_train_opts *o = &t->o.base;
-  int optim, sched, dt, n;
+  int optim, sched, dt, n, sel = 0;
   int64_t seed;
   gdl_status st = gdl_section_int(s, "epochs", 200, &o->epochs);
   if (!st) st = gdl_section_int(s, "batch_size", 32, &o->batch_size);
@@ -99,6 +100,10 @@ static gdl_status read_gtrain(gdl_section *s, gtrain_cfg *t) {
   if (!st) st = gdl_section_double(s, "label_smoothing", 0, &o->label_smoothing);
   if (!st) st = gdl_section_int(s, "patience", 0, &o->patience);
   if (!st) st = gdl_section_bool(s, "restore_best", true, &o->restore_best);
+  if (!st) st = gdl_section_enum(s, "select", selects, 0, &sel);
+  t->o.select = sel;
+  if (!st) st = gdl_section_int(s, "steps_per_epoch", 0, &t->o.steps_per_epoch);
+  if (!st && t->o.steps_per_epoch < 0) st = gdl_section_error(s, "steps_per_epoch", "must be 0 (one pass) or more");
   if (!st) st = gdl_section_ints(s, "fanout", t->o.fanout, 16, &n);
   t->o.nfanout = st ? 0 : n;
   if (!st) st = gdl_section_enum(s, "dtype", dtypes, 0, &dt);
@@ -456,8 +461,9 @@ static const char gtrain_usage[] =
     "usage: gdl train CONFIG [--set section.key=value ...] [--resume] [--quiet] [--threads N]\n"
     "\n"
     "Graph configs ([data] dataset = planetoid | npz-graph | tu; keys in docs/config.md,\n"
-    "section Graphs). Node classification trains on train_mask and selects the epoch with\n"
-    "the best validation accuracy; graph classification runs k-fold cross-validation.\n"
+    "section Graphs). Node classification trains on train_mask and keeps the best\n"
+    "validation epoch ([train] select: accuracy, loss or accuracy_and_loss); graph\n"
+    "classification runs k-fold cross-validation.\n"
     "Writes metrics.csv, loss.png, accuracy.png and model.safetensors (model_fold<k> for\n"
     "cross-validation) to the output folder. The last line is machine-readable:\n"
     "test_accuracy=... test_loss=... epochs=... seconds=... (k-fold: also test_accuracy_std=...)\n";

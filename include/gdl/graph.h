@@ -185,8 +185,12 @@ typedef struct {
   bool v2;                /* GATv2Conv */
   bool share_weights;     /* GATv2: lin_r = lin_l */
   double input_dropout;   /* dropout on the layer's input, fused with lin (GAT), 0 */
+  double value_dropout;   /* dropout on h = lin(x) where the attention sums it (Velickovic
+                             et al.'s code; PyG has none), 0 */
+  bool input_dropout_per_head; /* GAT: one input-dropout mask per head (Velickovic et al.'s
+                                  code; PyG shares one), false */
 } gdl_gat_opts;
-#define GDL_GAT_DEFAULT ((gdl_gat_opts){1, true, 0.2, 0.0, true, true, false, false, 0.0})
+#define GDL_GAT_DEFAULT ((gdl_gat_opts){1, true, 0.2, 0.0, true, true, false, false, 0.0, 0.0, false})
 /* GATConv: lin.weight [H*C, in], att_src, att_dst [1, H, C], bias.
  * GATv2Conv: lin_l.weight/bias, lin_r.weight/bias [H*C, in], att [1, H, C], bias. */
 GDL_API gdl_layer *gdl_layer_gat(int64_t out, gdl_gat_opts o);
@@ -264,13 +268,27 @@ typedef struct {
    * as Kipf & Welling decay the first layer only. */
   int64_t decay_layers[16];
   int ndecay;
+  /* Which validation epoch is "best" (restored with base.restore_best; early stopping
+   * after base.patience epochs without improvement). */
+  enum {
+    GDL_SELECT_ACCURACY, /* higher accuracy, ties by lower loss (default) */
+    GDL_SELECT_LOSS,     /* lower loss (PyG's citation benchmark) */
+    /* The GAT paper's (Velickovic et al.'s code): the patience counter restarts
+     * whenever accuracy reaches its maximum or loss its minimum so far; the model is
+     * kept when both do at once. */
+    GDL_SELECT_ACCURACY_AND_LOSS
+  } select;
+  /* Graph classification: > 0 draws this many batches per epoch, each of
+   * base.batch_size distinct training graphs at random (the GIN code's
+   * iters_per_epoch); 0 (default) is one pass over the shuffled training graphs. */
+  int64_t steps_per_epoch;
 } gdl_graph_train_opts;
 
 GDL_API gdl_graph_train_opts gdl_graph_train_defaults(void);
 
 /* Node classification on one graph: trains on train_mask, validates on val_mask
- * after every epoch (best validation accuracy, ties by lower loss, is restored when
- * base.restore_best). g->x is cast to the model's dtype once. */
+ * after every epoch (the best epoch by o->select is restored when base.restore_best).
+ * g->x is cast to the model's dtype once. */
 GDL_API gdl_status gdl_graph_train_nodes(gdl_model *m, gdl_graph *g, const gdl_graph_train_opts *o,
                                          gdl_train_result *r);
 /* Cross-entropy and accuracy on the nodes where mask is true (full graph, no grad). */

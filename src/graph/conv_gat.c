@@ -11,14 +11,21 @@
  * Weights glorot, biases zero. Only GATv2 materialises [E, H, C] edge features
  * (as its score requires); GAT's messages are fused into one gSpMM. input_dropout
  * applies dropout to x before the linear map (fused with it for GAT: cheap on sparse
- * features). */
+ * features; input_dropout_per_head draws one mask per head, as the heads of
+ * Velickovic et al.'s code do); value_dropout applies dropout to h where the attention sums it (not
+ * where the scores are computed), as Velickovic et al.'s code does. */
+#include <stdlib.h>
+
 #include "graph/graph.h"
 #include "nn/layer.h"
 
 enum { NO_LOOPS = 1, NO_BIAS = 2, V2 = 4, SHARE = 8 };
-/* The input dropout rate, kept in the layer's (otherwise unused) init field in
- * millionths: gdl layers have two float hyperparameters and GAT uses both. */
-#define INPUT_P(l) ((double)(int)(l)->init * 1e-6)
+typedef struct {
+  double input_p, value_p; /* dropout rates (f0, f1 hold the attention dropout and the slope) */
+  bool per_head;           /* one input-dropout mask per head */
+} gat_hp;
+#define INPUT_P(l) (((const gat_hp *)(l)->hp)->input_p)
+#define VALUE_P(l) (((const gat_hp *)(l)->hp)->value_p)
 
 static gdl_status gat_build(gdl_layer *l, gdl_shape in, const gdl_build *b) {
   int64_t fin, C = l->n0, H = l->n1;
@@ -49,8 +56,18 @@ static gdl_tensor *gat_forward(gdl_layer *l, gdl_ctx *ctx, gdl_tensor *x, const 
   gdl_tensor *h, *score;
   int k = 0;
   if (!(l->act & V2)) {
-    gdl_tensor *lin = INPUT_P(l) > 0 ? gdl__dropout_linear(ctx, x, INPUT_P(l), train, l->t[0], NULL, gdl__feature_nonzeros(g0, x))
-                                     : gdl_linear(ctx, x, l->t[0], NULL);
+    gdl_tensor *lin;
+    if (INPUT_P(l) > 0 && ((const gat_hp *)l->hp)->per_head && train && H > 1) {
+      gdl_tensor *parts[64];
+      GDL_ASSERT(H <= 64, "gat: input_dropout_per_head supports at most 64 heads");
+      for (int64_t k = 0; k < H; k++)
+        parts[k] = gdl__dropout_linear(ctx, x, INPUT_P(l), train, gdl_slice(ctx, l->t[0], 0, k * C, (k + 1) * C, 1),
+                                       NULL, gdl__feature_nonzeros(g0, x));
+      lin = gdl_concat(ctx, parts, (int)H, 1);
+    } else {
+      lin = INPUT_P(l) > 0 ? gdl__dropout_linear(ctx, x, INPUT_P(l), train, l->t[0], NULL, gdl__feature_nonzeros(g0, x))
+                           : gdl_linear(ctx, x, l->t[0], NULL);
+    }
     h = gdl_reshape(ctx, lin, GDL_SHAPE(N, H, C));
     gdl_tensor *as = gdl_sum(ctx, gdl_mul(ctx, h, l->t[1]), -1, false);
     gdl_tensor *ad = gdl_sum(ctx, gdl_mul(ctx, h, l->t[2]), -1, false);
@@ -70,6 +87,7 @@ static gdl_tensor *gat_forward(gdl_layer *l, gdl_ctx *ctx, gdl_tensor *x, const 
     k++;
   }
   gdl_tensor *alpha = gdl_dropout(ctx, gdl_edge_softmax(ctx, g, score), l->f0, train);
+  if (VALUE_P(l) > 0) h = gdl_dropout(ctx, h, VALUE_P(l), train);
   gdl_tensor *out = gdl_gspmm(ctx, g, GDL_MSG_U_MUL_E, GDL_REDUCE_SUM, h, alpha);
   out = l->flag ? gdl_reshape(ctx, out, GDL_SHAPE(N, H * C)) : gdl_mean(ctx, out, 1, false);
   return k < l->nt ? gdl_add(ctx, out, l->t[k]) : out;
@@ -87,7 +105,13 @@ gdl_layer *gdl_layer_gat(int64_t out, gdl_gat_opts o) {
   l->f0 = o.dropout;
   l->f1 = o.negative_slope;
   GDL_ASSERT(o.input_dropout >= 0 && o.input_dropout < 1, "gat: input_dropout must be in [0, 1)");
-  l->init = (gdl_init)(int)(o.input_dropout * 1e6 + 0.5);
+  GDL_ASSERT(o.value_dropout >= 0 && o.value_dropout < 1, "gat: value_dropout must be in [0, 1)");
+  gat_hp *hp = malloc(sizeof *hp);
+  GDL_ASSERT(hp, "out of memory");
+  hp->input_p = o.input_dropout;
+  hp->value_p = o.value_dropout;
+  hp->per_head = o.input_dropout_per_head;
+  l->hp = hp;
   l->act = (o.add_self_loops ? 0 : NO_LOOPS) | (o.bias ? 0 : NO_BIAS) | (o.v2 ? V2 : 0) |
            (o.v2 && o.share_weights ? SHARE : 0);
   return l;

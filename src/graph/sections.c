@@ -86,6 +86,8 @@ gdl_status gdl__gat_section(gdl_model *m, gdl_section *s) {
   if (!st) st = gdl_section_double(s, "negative_slope", 0.2, &o.negative_slope);
   if (!st) st = prob(s, "dropout", &o.dropout);
   if (!st) st = prob(s, "input_dropout", &o.input_dropout);
+  if (!st) st = prob(s, "value_dropout", &o.value_dropout);
+  if (!st && !o.v2) st = gdl_section_bool(s, "input_dropout_per_head", false, &o.input_dropout_per_head);
   if (!st) st = gdl_section_bool(s, "add_self_loops", true, &o.add_self_loops);
   if (!st) st = gdl_section_bool(s, "bias", true, &o.bias);
   if (!st && o.v2) st = gdl_section_bool(s, "share_weights", false, &o.share_weights);

@@ -36,7 +36,8 @@ typedef struct {
   const gdl_graph_train_opts *o;
   bool *decay; /* per trainable parameter: L2 added by hand */
   gdl_arrays *best;
-  double best_acc, best_loss;
+  double best_acc, best_loss; /* validation metrics of the best (kept) epoch */
+  double max_acc, min_loss;   /* the best of each so far (GDL_SELECT_ACCURACY_AND_LOSS) */
   int64_t best_epoch, bad_epochs;
 } trainer;
 
@@ -56,8 +57,8 @@ static void trainer_init(trainer *t, gdl_model *m, const gdl_graph_train_opts *o
   }
   t->opt = gdl_optim_new(m, oo);
   t->best = gdl_arrays_new();
-  t->best_acc = -1;
-  t->best_loss = INFINITY;
+  t->best_acc = t->max_acc = -1;
+  t->best_loss = t->min_loss = INFINITY;
 }
 
 static void trainer_free(trainer *t) {
@@ -97,17 +98,30 @@ static void snapshot(trainer *t) {
   gdl_arrays_free(state);
 }
 
-/* After an epoch's validation: tracks the best epoch; false when patience ran out. */
+/* After an epoch's validation: tracks the best epoch (o->select); false when patience
+ * ran out. */
 static bool trainer_validated(trainer *t, int64_t epoch, double acc, double loss) {
-  if (acc > t->best_acc || (acc == t->best_acc && loss < t->best_loss)) {
+  bool keep, progress;
+  switch (t->o->select) {
+  case GDL_SELECT_LOSS:
+    keep = progress = loss < t->best_loss;
+    break;
+  case GDL_SELECT_ACCURACY_AND_LOSS: /* Velickovic et al.'s execute_cora.py */
+    keep = acc >= t->max_acc && loss <= t->min_loss;
+    progress = acc >= t->max_acc || loss <= t->min_loss;
+    break;
+  default:
+    keep = progress = acc > t->best_acc || (acc == t->best_acc && loss < t->best_loss);
+  }
+  if (acc > t->max_acc) t->max_acc = acc;
+  if (loss < t->min_loss) t->min_loss = loss;
+  if (keep) {
     t->best_acc = acc;
     t->best_loss = loss;
     t->best_epoch = epoch;
-    t->bad_epochs = 0;
     if (t->o->base.restore_best) snapshot(t);
-  } else {
-    t->bad_epochs++;
   }
+  t->bad_epochs = progress ? 0 : t->bad_epochs + 1;
   return !(t->o->base.patience > 0 && t->bad_epochs >= t->o->base.patience);
 }
 
@@ -128,11 +142,15 @@ static gdl_status resume(trainer *t, int64_t *start) {
   gdl_arrays *a = st ? NULL : gdl_safetensors_load(b->checkpoint);
   if (a) {
     gdl_tensor *s = gdl_arrays_get(a, "train.best");
-    if (s && gdl_tensor_numel(s) == 4) {
-      t->best_acc = gdl_tensor_get(s, 0);
-      t->best_loss = gdl_tensor_get(s, 1);
+    if (s && gdl_tensor_numel(s) >= 4) {
+      t->best_acc = t->max_acc = gdl_tensor_get(s, 0);
+      t->best_loss = t->min_loss = gdl_tensor_get(s, 1);
       t->best_epoch = (int64_t)gdl_tensor_get(s, 2);
       t->bad_epochs = (int64_t)gdl_tensor_get(s, 3);
+    }
+    if (s && gdl_tensor_numel(s) >= 6) {
+      t->max_acc = gdl_tensor_get(s, 4);
+      t->min_loss = gdl_tensor_get(s, 5);
     }
     for (int i = 0; i < gdl_arrays_count(a); i++)
       if (!strncmp(gdl_arrays_name(a, i), "best.", 5))
@@ -146,9 +164,10 @@ static gdl_status save(trainer *t, int64_t epoch) {
   const gdl_train_opts *b = &t->o->base;
   if (!b->checkpoint) return GDL_OK;
   gdl_arrays *extra = gdl_arrays_new();
-  gdl_tensor *s = gdl_tensor_alloc(GDL_F64, GDL_SHAPE(4));
+  gdl_tensor *s = gdl_tensor_alloc(GDL_F64, GDL_SHAPE(6));
   double *d = s->data;
   d[0] = t->best_acc, d[1] = t->best_loss, d[2] = (double)t->best_epoch, d[3] = (double)t->bad_epochs;
+  d[4] = t->max_acc, d[5] = t->min_loss;
   gdl_arrays_put(extra, "train.best", s, true);
   char name[256];
   for (int i = 0; i < gdl_arrays_count(t->best); i++) {
@@ -240,6 +259,8 @@ gdl_status gdl_graph_train_nodes(gdl_model *m, gdl_graph *g, const gdl_graph_tra
   if (!st && (!g->x || !g->y || !g->train_mask))
     st = gdl_error(GDL_ERR_ARG, "train: node classification needs x, y and train_mask");
   if (!st) st = check_labels(m, g->y, "train");
+  if (!st && o->steps_per_epoch > 0)
+    st = gdl_error(GDL_ERR_ARG, "train: steps_per_epoch is for graph classification (node tasks: fanout and batch_size)");
   if (st) return st;
   int64_t ntrain;
   int64_t *train = mask_indices(g->train_mask, g->num_nodes, &ntrain);
@@ -355,7 +376,9 @@ gdl_status gdl_graph_train_graphs(gdl_model *m, const gdl_graph_set *set, const 
     gdl_status st = check_labels(m, set->graphs[i]->y, "train");
     if (st) return st;
   }
-  int64_t B = b->batch_size, steps = (ntrain + B - 1) / B;
+  int64_t B = b->batch_size, steps = o->steps_per_epoch > 0 ? o->steps_per_epoch : (ntrain + B - 1) / B;
+  bool draw = o->steps_per_epoch > 0; /* random batches (GIN's iters_per_epoch) instead of one pass */
+  if (draw && B > ntrain) B = ntrain;
   int64_t *perm = malloc((size_t)ntrain * sizeof *perm);
   trainer t;
   trainer_init(&t, m, o);
@@ -376,6 +399,13 @@ gdl_status gdl_graph_train_graphs(gdl_model *m, const gdl_graph_set *set, const 
       gdl_ctx_reset(ctx);
       gdl_ctx_seed(ctx, mix(b->seed ^ 0x5bd1e995u, gstep));
       int64_t at = s * B, nb = ntrain - at < B ? ntrain - at : B;
+      if (draw) { /* B distinct graphs: a partial Fisher-Yates shuffle */
+        at = 0, nb = B;
+        for (int64_t i = 0; i < B; i++) {
+          int64_t j = i + (int64_t)(gdl_rng_u64(&shuffle) % (uint64_t)(ntrain - i)), tmp = perm[i];
+          perm[i] = perm[j], perm[j] = tmp;
+        }
+      }
       gdl_graph *bg = make_batch(set, perm + at, nb);
       gdl_tensor *logits = gdl_graph_forward(m, ctx, features(bg, gdl_model_dtype(m)), bg, true);
       gdl_tensor *loss = masked_loss(ctx, logits, bg->y, NULL, nb, b->label_smoothing, GDL_LOSS_MEAN, &correct);
