@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Convolution benchmarks (issues 3 and 6): conv2d 64->64 at 56x56, the p4 group
+# convolution of the same size and one Fashion-MNIST CNN training step, gdl
+# (bench/bench_conv.c) against PyTorch (bench/conv_torch.py) in the same run, with
+# the time ratio gdl/torch (goal <= 1.0) and conv GFLOP/s against the machine's
+# measured FMA peak (bench/peak.c).
+#   bash bench/run_conv.sh [--steps N]      (about 5 minutes on 2 cores)
+# Runs with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed from the environment.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+steps=20
+[ "${1:-}" = --steps ] && steps="$2"
+dir=build-bench/blis
+cmake -S bench -B "$dir" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$dir" --target peak bench_conv -j "$(nproc)" >/dev/null
+py=bench/.venv/bin/python
+"$py" -c "import torch" 2>/dev/null || bash bench/setup-venv.sh
+clean=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE)
+out=build-bench/results/conv.txt
+mkdir -p "$(dirname "$out")"
+echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'); gdl $(git rev-parse --short HEAD 2>/dev/null || echo '?'); load $(cut -d' ' -f1-3 /proc/loadavg)"
+"${clean[@]}" "$dir/peak" | tee "$out" | grep -v '^PEAK'
+"${clean[@]}" "$dir/bench_conv" --steps "$steps" | tee -a "$out" | grep -v '^RESULT'
+"${clean[@]}" "$py" bench/conv_torch.py --steps "$steps" | tee -a "$out" | grep -v '^RESULT'
+echo
+printf "%-14s %3s %10s %10s %9s %9s %7s\n" case thr "gdl ms" "torch ms" gdl/torch "gdl GF/s" "% peak"
+awk '$1 == "PEAK" && $2 == "f32_avx512" { pk[$3] = $4 }
+     $1 == "RESULT" { k = $2 " " $4; if (!(k in seen)) { seen[k] = 1; order[n++] = k }
+                      ms[$3 " " k] = $5; gf[$3 " " k] = $6 }
+     END { for (i = 0; i < n; i++) { split(order[i], a, " "); g = ms["gdl " order[i]]; t = ms["torch " order[i]]
+             f = gf["gdl " order[i]]
+             printf "%-14s %3d %10.2f %10.2f %9.2f %9s %7s\n", a[1], a[2], g, t, g / t,
+                    (f > 0 ? sprintf("%.1f", f) : "-"), (f > 0 && pk[a[2]] > 0 ? sprintf("%.0f%%", 100 * f / pk[a[2]]) : "-") } }' "$out"
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
