@@ -1,4 +1,5 @@
 /* A real task for the grid layers: a small CNN on Fashion-MNIST, short budget. */
+#include <math.h>
 #include <string.h>
 
 #include "test.h"
@@ -53,7 +54,34 @@ static void test_fashion_cnn(void) {
   gdl_tensor_free(tr.x), gdl_tensor_free(tr.y), gdl_tensor_free(te.x), gdl_tensor_free(te.y);
 }
 
+/* VGG-16 from configs/vgg16.ini: the paper's parameter count, torchvision's tensor
+ * names, and a forward pass at 224 x 224 that gives finite logits. */
+static void test_vgg16(void) {
+  gdl_config *cfg = gdl_config_load("configs/vgg16.ini");
+  gdl_model *m = gdl_model_new(GDL_F32, GDL_SHAPE(3, 224, 224), 1);
+  CHECK(cfg && gdl_model_add_config(m, cfg) == GDL_OK, "vgg16.ini: %s", gdl_last_error());
+  int64_t total = 0;
+  for (int i = 0; i < gdl_model_param_count(m); i++) total += gdl_tensor_numel(gdl_model_param(m, i));
+  CHECK(total == 138357544, "VGG-16 has %lld parameters (the paper: 138,357,544)", (long long)total);
+  CHECK(gdl_model_param_count(m) == 32 && !strcmp(gdl_model_param_name(m, 0), "layers.0.weight"),
+        "32 tensors named as torchvision's features/classifier flattened: %s", gdl_model_param_name(m, 0));
+  gdl_rng rng = gdl_rng_make(5);
+  gdl_tensor *x = gdl_tensor_alloc(GDL_F32, GDL_SHAPE(1, 3, 224, 224));
+  gdl_rng_fill_normal(&rng, x, 0, 1);
+  gdl_ctx *ctx = gdl_ctx_new();
+  gdl_ctx_set_grad(ctx, false);
+  gdl_tensor *y = gdl_model_forward(m, ctx, x, false);
+  bool finite = y != NULL;
+  for (int64_t i = 0; y && i < gdl_tensor_numel(y); i++) finite = finite && isfinite(gdl_tensor_get(y, i));
+  CHECK(y && y->ndim == 2 && y->shape[0] == 1 && y->shape[1] == 1000 && finite, "224x224 forward: [1, 1000] finite logits");
+  gdl_ctx_free(ctx);
+  gdl_tensor_free(x);
+  gdl_model_free(m);
+  gdl_config_free(cfg);
+}
+
 int main(void) {
+  test_vgg16();
   test_fashion_cnn();
   return test_report();
 }
