@@ -54,6 +54,55 @@ static void test_fashion_cnn(void) {
   gdl_tensor_free(tr.x), gdl_tensor_free(tr.y), gdl_tensor_free(te.x), gdl_tensor_free(te.y);
 }
 
+/* Convolutions take samples in chunks (src/grid/conv.c): a batch of 24 must give, for
+ * each sample, what that sample gives alone, in the forward pass and in the input
+ * and weight gradients, for the convolution and its transpose (float64). */
+static void test_conv_chunks(void) {
+  const int64_t N = 24;
+  gdl_rng rng = gdl_rng_make(9);
+  gdl_tensor *x = gdl_tensor_alloc(GDL_F64, GDL_SHAPE(N, 4, 9, 7)), *w = gdl_tensor_alloc(GDL_F64, GDL_SHAPE(6, 2, 3, 3));
+  gdl_tensor *wt = gdl_tensor_alloc(GDL_F64, GDL_SHAPE(4, 3, 3, 3));
+  gdl_rng_fill_normal(&rng, x, 0, 1), gdl_rng_fill_normal(&rng, w, 0, 1), gdl_rng_fill_normal(&rng, wt, 0, 1);
+  x->requires_grad = w->requires_grad = wt->requires_grad = true;
+  gdl_conv_opts o = {.stride = {1, 2}, .padding = {1, 1}, .groups = 2};
+  gdl_conv_opts ot = {.stride = {2, 1}, .padding = {1, 0}, .groups = 1};
+  for (int transpose = 0; transpose < 2; transpose++) {
+    gdl_tensor *k = transpose ? wt : w;
+    const gdl_conv_opts *op = transpose ? &ot : &o;
+    gdl_ctx *ctx = gdl_ctx_new();
+    gdl_tensor *y = transpose ? gdl_conv_transpose(ctx, x, k, NULL, op) : gdl_conv(ctx, x, k, NULL, op);
+    gdl_tensor *r = gdl_tensor_new(ctx, GDL_F64, gdl_tensor_shape(y));
+    gdl_rng_fill_normal(&rng, r, 0, 1);
+    CHECK(gdl_backward(ctx, gdl_sum(ctx, gdl_mul(ctx, y, r), GDL_AXIS_ALL, false)) == GDL_OK, "backward");
+    double err = 0, dwsum[6 * 2 * 9] = {0};
+    int64_t nw = gdl_tensor_numel(k);
+    for (int64_t n = 0; n < N; n++) {
+      gdl_ctx *c1 = gdl_ctx_new();
+      gdl_tensor *xn = gdl_tensor_alloc(GDL_F64, GDL_SHAPE(1, 4, 9, 7));
+      for (int64_t i = 0; i < gdl_tensor_numel(xn); i++) ((double *)xn->data)[i] = ((double *)x->data)[n * gdl_tensor_numel(xn) + i];
+      xn->requires_grad = true;
+      gdl_tensor *kn = gdl_tensor_clone(k);
+      kn->requires_grad = true;
+      gdl_tensor *yn = transpose ? gdl_conv_transpose(c1, xn, kn, NULL, op) : gdl_conv(c1, xn, kn, NULL, op);
+      gdl_tensor *rn = gdl_slice(c1, r, 0, n, n + 1, 1), *ys = gdl_slice(c1, y, 0, n, n + 1, 1);
+      gdl_backward(c1, gdl_sum(c1, gdl_mul(c1, yn, rn), GDL_AXIS_ALL, false));
+      for (int64_t i = 0; i < gdl_tensor_numel(yn); i++) err = fmax(err, fabs(gdl_tensor_get(yn, i) - gdl_tensor_get(ys, i)));
+      for (int64_t i = 0; i < gdl_tensor_numel(xn); i++)
+        err = fmax(err, fabs(gdl_tensor_get(xn->grad, i) - gdl_tensor_get(x->grad, n * gdl_tensor_numel(xn) + i)));
+      for (int64_t i = 0; i < nw; i++) dwsum[i] += gdl_tensor_get(kn->grad, i);
+      xn->grad = kn->grad = NULL; /* they live in c1 */
+      gdl_ctx_free(c1);
+      gdl_tensor_free(xn), gdl_tensor_free(kn);
+    }
+    for (int64_t i = 0; i < nw; i++) err = fmax(err, fabs(dwsum[i] - gdl_tensor_get(k->grad, i)) / (1 + fabs(dwsum[i])));
+    CHECK(err < 1e-12, "%s: batch of %lld = samples alone (outputs, input and weight gradients): max diff %.2e",
+          transpose ? "conv_transpose" : "conv", (long long)N, err);
+    x->grad = k->grad = NULL; /* they lived in ctx */
+    gdl_ctx_free(ctx);
+  }
+  gdl_tensor_free(x), gdl_tensor_free(w), gdl_tensor_free(wt);
+}
+
 /* VGG-16 from configs/vgg16.ini: the paper's parameter count, torchvision's tensor
  * names, and a forward pass at 224 x 224 that gives finite logits. */
 static void test_vgg16(void) {
@@ -81,6 +130,7 @@ static void test_vgg16(void) {
 }
 
 int main(void) {
+  test_conv_chunks();
   test_vgg16();
   test_fashion_cnn();
   return test_report();

@@ -185,10 +185,13 @@ static void fwd_data(gdl_ctx *ctx, gdl_dtype t, const geom *g, const void *x, co
     int64_t n0 = ch * c.size, B = g->N - n0 < c.size ? g->N - n0 : c.size, ld = B * P;
     char *col = cols + c.colsz * (size_t)buf_index(), *out = outs + c.outsz * (size_t)buf_index();
     chunk_im2col(t, g, x, n0, B, col);
+    /* One sample: the product lands in y itself (its [O, P] block is the chunk's layout). */
+    bool direct = B == 1;
+    char *dst = direct ? (char *)y + (size_t)(n0 * g->O * P) * es : out;
     for (int64_t gi = 0; gi < g->G; gi++)
       gdl__gemm(t, false, false, Og, ld, K, 1, (const char *)w + (size_t)(gi * Og * K) * es, K,
-                col + (size_t)(gi * K * ld) * es, ld, 0, out + (size_t)(gi * Og * ld) * es, ld);
-    chunk_scatter(t, g, out, n0, B, y, beta);
+                col + (size_t)(gi * K * ld) * es, ld, direct ? beta : 0, dst + (size_t)(gi * Og * ld) * es, ld);
+    if (!direct) chunk_scatter(t, g, out, n0, B, y, beta);
   }
 }
 
@@ -204,7 +207,8 @@ static void bwd(gdl_ctx *ctx, gdl_dtype t, const geom *g, const void *x, const v
   for (int64_t ch = 0; ch < c.count; ch++) {
     int64_t n0 = ch * c.size, B = g->N - n0 < c.size ? g->N - n0 : c.size, ld = B * P;
     char *col = cols + c.colsz * (size_t)buf_index(), *dyb = dys + c.outsz * (size_t)buf_index();
-    chunk_gather(g, es, dy, n0, B, dyb);
+    if (B == 1) dyb = (char *)dy + (size_t)(n0 * g->O * P) * es; /* already the chunk's layout */
+    else chunk_gather(g, es, dy, n0, B, dyb);
     if (dw) {
       chunk_im2col(t, g, x, n0, B, col);
       for (int64_t gi = 0; gi < g->G; gi++)
