@@ -213,37 +213,10 @@ static void test_mlp(const gdl_tensor *x, const gdl_tensor *y_ref) {
 
 /* ---- 3. the same through `gdl predict` ------------------------------------------------ */
 
-/* $GDL_BIN/../gdl, else <folder of argv[0]>/../gdl. */
-static void gdl_binary(const char *argv0, char *buf, size_t n) {
-  const char *bin = getenv("GDL_BIN");
-  if (bin && *bin) {
-    snprintf(buf, n, "%s/../gdl", bin);
-    return;
-  }
-  const char *slash = strrchr(argv0, '/');
-  if (slash) snprintf(buf, n, "%.*s/../gdl", (int)(slash - argv0), argv0);
-  else snprintf(buf, n, "../gdl");
-}
-
 static void test_cli_predict(const char *argv0, const gdl_tensor *y_ref) {
-  char exe[4096], dir[] = "/tmp/gdl_test_ref_nn.XXXXXX", out[4200], cmd[12800];
-  gdl_binary(argv0, exe, sizeof exe);
-  bool found = access(exe, X_OK) == 0;
-  CHECK(found, "no gdl executable at %s (set GDL_BIN to the tests' build folder)", exe);
-  if (!found) return;
-  CHECK(mkdtemp(dir) != NULL, "mkdtemp failed");
-  snprintf(out, sizeof out, "%s/y.npz", dir);
-  snprintf(cmd, sizeof cmd,
-           "'%s' predict " MLP_CONFIG " --checkpoint " MLP_WEIGHTS " --input " MLP_IO
-           " --output '%s'",
-           exe, out);
-  int rc = system(cmd);
-  bool ok = rc != -1 && WIFEXITED(rc) && WEXITSTATUS(rc) == 0;
-  CHECK(ok, "`%s` failed (status %d)", cmd, rc);
-  gdl_arrays *res = ok ? gdl_npz_load(out) : NULL;
-  CHECK(!ok || res, "cannot load %s: %s", out, gdl_last_error());
+  gdl_arrays *res = test_gdl_predict(argv0, MLP_CONFIG, MLP_WEIGHTS, MLP_IO);
   gdl_tensor *y = res ? gdl_arrays_get(res, "y") : NULL;
-  CHECK(!res || y, "%s: no array 'y'", out);
+  CHECK(!res || y, "gdl predict: no array 'y' in its output");
   if (y) {
     bool same = gdl_shape_eq(gdl_tensor_shape(y), gdl_tensor_shape(y_ref));
     CHECK(same && y->dtype == GDL_F32, "gdl predict: y is %s, expected float32 [16, 10]",
@@ -251,8 +224,6 @@ static void test_cli_predict(const char *argv0, const gdl_tensor *y_ref) {
     if (same) tally(compare("gdl predict vs torch", y, y_ref, 0, TOL32));
   }
   gdl_arrays_free(res);
-  remove(out);
-  rmdir(dir);
 }
 
 int main(int argc, char **argv) {
