@@ -47,6 +47,15 @@ void cli_augment_batch(gdl_tensor *x, gdl_rng *rng, void *augment);
 gdl_status cli_data_load(gdl_section *s, uint64_t seed, cli_data *d);
 void cli_data_free(cli_data *d);
 
+/* The [train] keys shared by image and graph tasks (docs/config.md), with these
+ * defaults where the tasks differ (lr 0: the optimiser's default). */
+typedef struct {
+  int64_t epochs, batch_size;
+  double lr, step_epochs, gamma;
+} cli_train_defaults;
+gdl_status cli_read_train(gdl_section *s, cli_train_defaults d, gdl_train_opts *o, gdl_dtype *dtype,
+                          int64_t *threads, const char **output);
+
 /* A config with --set overrides applied. */
 gdl_config *cli_config_open(const char *path, char **sets, int nsets);
 /* A model built from cfg's layer sections for the data's sample shape. */

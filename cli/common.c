@@ -116,3 +116,52 @@ int cli_parse_args(int argc, char **argv, const char *usage, const char *accepts
   if (!a->file) return cli_failf("%s: missing argument\n\n%s", argv[0], usage), 2;
   return -1;
 }
+
+/* ---- the [train] keys every task shares ------------------------------------------- */
+
+gdl_status cli_read_train(gdl_section *s, cli_train_defaults d, gdl_train_opts *o, gdl_dtype *dtype,
+                          int64_t *threads, const char **output) {
+  static const char *const optims[] = {"sgd", "adam", "adamw", NULL};
+  static const char *const scheds[] = {"constant", "step", "cosine", NULL};
+  static const char *const dtypes[] = {"float32", "float64", NULL};
+  *o = gdl_train_defaults();
+  int optim, sched, dt;
+  int64_t seed;
+  gdl_status st = gdl_section_int(s, "epochs", d.epochs, &o->epochs);
+  if (!st) st = gdl_section_int(s, "batch_size", d.batch_size, &o->batch_size);
+  if (!st) st = gdl_section_int(s, "seed", 1, &seed);
+  if (!st) st = gdl_section_enum(s, "optimizer", optims, 1, &optim);
+  if (st) return st;
+  o->seed = (uint64_t)seed;
+  o->optim = gdl_optim_defaults((gdl_optim_kind)optim);
+  gdl_optim_opts *p = &o->optim;
+  if (d.lr > 0) p->lr = d.lr;
+  st = gdl_section_double(s, "lr", p->lr, &p->lr);
+  if (!st) st = gdl_section_double(s, "momentum", 0, &p->momentum);
+  if (!st) st = gdl_section_bool(s, "nesterov", false, &p->nesterov);
+  if (!st) st = gdl_section_double(s, "weight_decay", p->weight_decay, &p->weight_decay);
+  if (!st) st = gdl_section_double(s, "beta1", p->beta1, &p->beta1);
+  if (!st) st = gdl_section_double(s, "beta2", p->beta2, &p->beta2);
+  if (!st) st = gdl_section_double(s, "eps", p->eps, &p->eps);
+  if (!st) st = gdl_section_enum(s, "schedule", scheds, 0, &sched);
+  o->sched = (gdl_sched){.kind = (gdl_sched_kind)sched, .base_lr = p->lr, .total_epochs = (double)o->epochs};
+  if (!st) st = gdl_section_double(s, "step_epochs", d.step_epochs, &o->sched.step_epochs);
+  if (!st) st = gdl_section_double(s, "gamma", d.gamma, &o->sched.gamma);
+  if (!st) st = gdl_section_double(s, "min_lr", 0, &o->sched.min_lr);
+  if (!st) st = gdl_section_double(s, "warmup_epochs", 0, &o->sched.warmup_epochs);
+  if (!st) st = gdl_section_double(s, "clip_norm", 0, &o->clip_norm);
+  if (!st) st = gdl_section_double(s, "label_smoothing", 0, &o->label_smoothing);
+  if (!st) st = gdl_section_int(s, "patience", 0, &o->patience);
+  if (!st) st = gdl_section_bool(s, "restore_best", true, &o->restore_best);
+  if (!st) st = gdl_section_enum(s, "dtype", dtypes, 0, &dt);
+  if (!st) st = gdl_section_int(s, "threads", 0, threads);
+  if (!st) st = gdl_section_str(s, "output", NULL, output);
+  if (st) return st;
+  *dtype = dt ? GDL_F64 : GDL_F32;
+  if (o->epochs < 1) return gdl_section_error(s, "epochs", "must be at least 1");
+  if (o->batch_size < 1) return gdl_section_error(s, "batch_size", "must be at least 1");
+  if (!(p->lr > 0)) return gdl_section_error(s, "lr", "must be positive");
+  if (o->label_smoothing < 0 || o->label_smoothing > 1) return gdl_section_error(s, "label_smoothing", "must be in [0, 1]");
+  if (*threads < 0) return gdl_section_error(s, "threads", "must be 0 (all cores) or more");
+  return GDL_OK;
+}

@@ -17,51 +17,10 @@ typedef struct {
 } train_cfg;
 
 static gdl_status read_train(gdl_section *s, train_cfg *t) {
-  static const char *const optims[] = {"sgd", "adam", "adamw", NULL};
-  static const char *const scheds[] = {"constant", "step", "cosine", NULL};
-  static const char *const dtypes[] = {"float32", "float64", NULL};
-  gdl_train_opts *o = &t->o;
-  *o = gdl_train_defaults();
-  int optim, sched, dt;
-  int64_t seed;
-  gdl_status st = gdl_section_int(s, "epochs", 10, &o->epochs);
-  if (!st) st = gdl_section_int(s, "batch_size", 64, &o->batch_size);
-  if (!st) st = gdl_section_int(s, "seed", 1, &seed);
-  if (!st) st = gdl_section_enum(s, "optimizer", optims, 1, &optim);
-  if (st) return st;
-  o->seed = (uint64_t)seed;
-  o->optim = gdl_optim_defaults((gdl_optim_kind)optim);
-  gdl_optim_opts *p = &o->optim;
-  st = gdl_section_double(s, "lr", p->lr, &p->lr);
-  if (!st) st = gdl_section_double(s, "momentum", 0, &p->momentum);
-  if (!st) st = gdl_section_bool(s, "nesterov", false, &p->nesterov);
-  if (!st) st = gdl_section_double(s, "weight_decay", p->weight_decay, &p->weight_decay);
-  if (!st) st = gdl_section_double(s, "beta1", p->beta1, &p->beta1);
-  if (!st) st = gdl_section_double(s, "beta2", p->beta2, &p->beta2);
-  if (!st) st = gdl_section_double(s, "eps", p->eps, &p->eps);
-  if (!st) st = gdl_section_enum(s, "schedule", scheds, 0, &sched);
-  o->sched = (gdl_sched){.kind = (gdl_sched_kind)sched, .base_lr = p->lr, .total_epochs = (double)o->epochs};
-  if (!st) st = gdl_section_double(s, "step_epochs", 10, &o->sched.step_epochs);
-  if (!st) st = gdl_section_double(s, "gamma", 0.1, &o->sched.gamma);
-  if (!st) st = gdl_section_double(s, "min_lr", 0, &o->sched.min_lr);
-  if (!st) st = gdl_section_double(s, "warmup_epochs", 0, &o->sched.warmup_epochs);
-  if (!st) st = gdl_section_double(s, "clip_norm", 0, &o->clip_norm);
-  if (!st) st = gdl_section_double(s, "label_smoothing", 0, &o->label_smoothing);
-  if (!st) st = gdl_section_int(s, "patience", 0, &o->patience);
-  if (!st) st = gdl_section_bool(s, "restore_best", true, &o->restore_best);
-  if (!st) st = gdl_section_enum(s, "dtype", dtypes, 0, &dt);
-  if (!st) st = gdl_section_int(s, "threads", 0, &t->threads);
+  gdl_status st = cli_read_train(s, (cli_train_defaults){10, 64, 0, 10, 0.1}, &t->o, &t->dtype, &t->threads, &t->output);
   if (!st) st = gdl_section_int(s, "eval_batch_size", 1000, &t->eval_batch);
-  if (!st) st = gdl_section_str(s, "output", NULL, &t->output);
-  if (st) return st;
-  t->dtype = dt ? GDL_F64 : GDL_F32;
-  if (o->epochs < 1) return gdl_section_error(s, "epochs", "must be at least 1");
-  if (o->batch_size < 1) return gdl_section_error(s, "batch_size", "must be at least 1");
-  if (!(p->lr > 0)) return gdl_section_error(s, "lr", "must be positive");
-  if (o->label_smoothing < 0 || o->label_smoothing > 1) return gdl_section_error(s, "label_smoothing", "must be in [0, 1]");
-  if (t->eval_batch < 1) return gdl_section_error(s, "eval_batch_size", "must be at least 1");
-  if (t->threads < 0) return gdl_section_error(s, "threads", "must be 0 (all cores) or more");
-  return GDL_OK;
+  if (!st && t->eval_batch < 1) st = gdl_section_error(s, "eval_batch_size", "must be at least 1");
+  return st;
 }
 
 /* out/<config file name without .ini> unless [train] output says otherwise. */
