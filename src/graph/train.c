@@ -30,6 +30,16 @@ gdl_graph_train_opts gdl_graph_train_defaults(void) {
 
 /* ---- shared pieces ------------------------------------------------------------------ */
 
+/* Calls b->on_progress after step s of an epoch that began at te (training at t0). */
+static void progress(const gdl_train_opts *b, int64_t epoch, int64_t s, int64_t steps, double loss_sum, int64_t seen,
+                     double te, double t0) {
+  if (!b->on_progress) return;
+  double el = now_s() - te;
+  gdl_progress p = {epoch, b->epochs, s, steps, loss_sum / (double)seen, (double)seen / (el > 0 ? el : 1e-9),
+                    now_s() - t0, el / ((double)(s + 1) / (double)steps) * (double)(b->epochs - epoch) - el};
+  b->on_progress(&p, b->user);
+}
+
 typedef struct {
   gdl_model *m;
   gdl_optim *opt;
@@ -301,12 +311,7 @@ gdl_status gdl_graph_train_nodes(gdl_model *m, gdl_graph *g, const gdl_graph_tra
       if (sampled) gdl_graph_free(sub);
       loss_sum += lv * (double)nb;
       seen += nb;
-      if (b->on_progress) {
-        double el = now_s() - te;
-        gdl_progress p = {epoch, b->epochs, s, steps, loss_sum / (double)seen, (double)seen / (el > 0 ? el : 1e-9),
-                          now_s() - t0, el / ((double)(s + 1) / (double)steps) * (double)(b->epochs - epoch) - el};
-        b->on_progress(&p, b->user);
-      }
+      progress(b, epoch, s, steps, loss_sum, seen, te, t0);
     }
     if (st) break;
     gdl_epoch_log log = {epoch, lr, loss_sum / (double)seen, (double)correct / (double)seen, NAN, NAN, 0};
@@ -422,12 +427,7 @@ gdl_status gdl_graph_train_graphs(gdl_model *m, const gdl_graph_set *set, const 
       gdl_graph_free(bg);
       loss_sum += lv * (double)nb;
       seen += nb;
-      if (b->on_progress) {
-        double el = now_s() - te;
-        gdl_progress p = {epoch, b->epochs, s, steps, loss_sum / (double)seen, (double)seen / (el > 0 ? el : 1e-9),
-                          now_s() - t0, el / ((double)(s + 1) / (double)steps) * (double)(b->epochs - epoch) - el};
-        b->on_progress(&p, b->user);
-      }
+      progress(b, epoch, s, steps, loss_sum, seen, te, t0);
     }
     if (st) break;
     gdl_epoch_log log = {epoch, lr, loss_sum / (double)seen, (double)correct / (double)seen, NAN, NAN, 0};
