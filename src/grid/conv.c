@@ -101,6 +101,78 @@ static void col2im(gdl_dtype t, const geom *g, const void *col, int64_t ld, void
   else col2im_double(g, col, ld, x);
 }
 
+/* Depthwise convolutions (one input channel per group, as in MobileNet) run
+ * directly: im2col + GEMM would copy each input |K| times for products with one
+ * output row. For kernel offset r, the rows (od, oh) whose input row is inside give
+ * `ow` in [lo, hi) reading input column ow s + off. */
+#define DW_FOR_ROWS(g, r, BODY)                                                                    \
+  do {                                                                                             \
+    int64_t a_ = (r) / ((g)->k[1] * (g)->k[2]), b_ = (r) / (g)->k[2] % (g)->k[1], e_ = (r) % (g)->k[2]; \
+    int64_t s = (g)->s[2], off = e_ * (g)->d[2] - (g)->p[2];                                       \
+    int64_t lo = off < 0 ? (-off + s - 1) / s : 0, hi = (g)->in[2] - off > 0 ? ((g)->in[2] - off + s - 1) / s : 0; \
+    if (hi > (g)->out[2]) hi = (g)->out[2];                                                       \
+    for (int64_t od = 0; od < (g)->out[0]; od++) {                                                 \
+      int64_t id = od * (g)->s[0] - (g)->p[0] + a_ * (g)->d[0];                                    \
+      if (id < 0 || id >= (g)->in[0]) continue;                                                    \
+      for (int64_t oh = 0; oh < (g)->out[1]; oh++) {                                               \
+        int64_t ih = oh * (g)->s[1] - (g)->p[1] + b_ * (g)->d[1];                                  \
+        if (ih < 0 || ih >= (g)->in[1]) continue;                                                  \
+        int64_t prow = (od * (g)->out[1] + oh) * (g)->out[2], irow = (id * (g)->in[1] + ih) * (g)->in[2] + off; \
+        BODY                                                                                       \
+      }                                                                                            \
+    }                                                                                              \
+  } while (0)
+
+#define DEFINE_DEPTHWISE(T)                                                                        \
+  static void dw_fwd_##T(const geom *g, const T *x, const T *w, T *y, double beta) {               \
+    int64_t Og = g->O / g->G, kv = vol(g->k), P = vol(g->out), Pin = vol(g->in);                   \
+    GDL_PARALLEL_FOR_IF(g->N * g->O * P * kv > GDL_PAR_MIN)                                       \
+    for (int64_t nc = 0; nc < g->N * g->C; nc++) {                                                 \
+      const T *xc = x + nc * Pin;                                                                  \
+      for (int64_t o = nc % g->C * Og; o < (nc % g->C + 1) * Og; o++) {                            \
+        T *yo = y + (nc / g->C * g->O + o) * P;                                                    \
+        if (beta == 0) memset(yo, 0, sizeof(T) * (size_t)P);                                       \
+        for (int64_t r = 0; r < kv; r++) {                                                         \
+          T wv = w[o * kv + r];                                                                    \
+          DW_FOR_ROWS(g, r, for (int64_t ow = lo; ow < hi; ow++) yo[prow + ow] += wv * xc[irow + ow * s];); \
+        }                                                                                          \
+      }                                                                                            \
+    }                                                                                              \
+  }                                                                                                \
+  /* dx += adjoint(dy) (parallel over samples and channels); dw += per output channel, */         \
+  /* summed over samples in order (parallel over output channels). */                             \
+  static void dw_bwd_##T(const geom *g, const T *x, const T *dy, const T *w, T *dx, T *dw) {       \
+    int64_t Og = g->O / g->G, kv = vol(g->k), P = vol(g->out), Pin = vol(g->in);                   \
+    if (dx) {                                                                                      \
+      GDL_PARALLEL_FOR_IF(g->N * g->O * P * kv > GDL_PAR_MIN)                                     \
+      for (int64_t nc = 0; nc < g->N * g->C; nc++) {                                               \
+        T *dxc = dx + nc * Pin;                                                                    \
+        for (int64_t o = nc % g->C * Og; o < (nc % g->C + 1) * Og; o++) {                          \
+          const T *dyo = dy + (nc / g->C * g->O + o) * P;                                          \
+          for (int64_t r = 0; r < kv; r++) {                                                       \
+            T wv = w[o * kv + r];                                                                  \
+            DW_FOR_ROWS(g, r, for (int64_t ow = lo; ow < hi; ow++) dxc[irow + ow * s] += wv * dyo[prow + ow];); \
+          }                                                                                        \
+        }                                                                                          \
+      }                                                                                            \
+    }                                                                                              \
+    if (!dw) return;                                                                               \
+    GDL_PARALLEL_FOR_IF(g->N * g->O * P * kv > GDL_PAR_MIN)                                       \
+    for (int64_t o = 0; o < g->O; o++)                                                             \
+      for (int64_t r = 0; r < kv; r++) {                                                           \
+        T acc = 0;                                                                                 \
+        for (int64_t n = 0; n < g->N; n++) {                                                       \
+          const T *xc = x + (n * g->C + o / Og) * Pin, *dyo = dy + (n * g->O + o) * P;             \
+          DW_FOR_ROWS(g, r, for (int64_t ow = lo; ow < hi; ow++) acc += dyo[prow + ow] * xc[irow + ow * s];); \
+        }                                                                                          \
+        dw[o * kv + r] += acc;                                                                     \
+      }                                                                                            \
+  }
+DEFINE_DEPTHWISE(float)
+DEFINE_DEPTHWISE(double)
+
+static bool depthwise(const geom *g) { return g->C == g->G && g->G > 1; }
+
 /* Samples go through in chunks whose columns sit side by side, so that each group
  * needs one GEMM per chunk rather than one per sample. Threads take whole chunks
  * (BLIS runs single-threaded inside them: one parallel region per call, which
@@ -176,6 +248,11 @@ static void chunk_scatter(gdl_dtype t, const geom *g, const char *buf, int64_t n
 /* y = conv(x) (beta 0) or y += conv(x) (beta 1). */
 static void fwd_data(gdl_ctx *ctx, gdl_dtype t, const geom *g, const void *x, const void *w, void *y,
                      double beta) {
+  if (depthwise(g)) {
+    if (t == GDL_F32) dw_fwd_float(g, x, w, y, beta);
+    else dw_fwd_double(g, x, w, y, beta);
+    return;
+  }
   size_t es = gdl_dtype_size(t);
   int64_t P = vol(g->out), Og = g->O / g->G, K = g->C / g->G * vol(g->k);
   chunking c = plan(g, es);
@@ -198,6 +275,11 @@ static void fwd_data(gdl_ctx *ctx, gdl_dtype t, const geom *g, const void *x, co
 /* dx += conv^T(dy) (dx may be NULL) and dw += sum_n dy_n col(x_n)^T (dw may be NULL). */
 static void bwd(gdl_ctx *ctx, gdl_dtype t, const geom *g, const void *x, const void *dy, const void *w, void *dx,
                 void *dw) {
+  if (depthwise(g)) {
+    if (t == GDL_F32) dw_bwd_float(g, x, dy, w, dx, dw);
+    else dw_bwd_double(g, x, dy, w, dx, dw);
+    return;
+  }
   size_t es = gdl_dtype_size(t);
   int64_t P = vol(g->out), Pin = vol(g->in), Og = g->O / g->G, K = g->C / g->G * vol(g->k), wsz = g->O * K;
   chunking c = plan(g, es);
@@ -395,7 +477,7 @@ gdl_tensor *gdl_conv2d(gdl_ctx *ctx, gdl_tensor *x, gdl_tensor *w, gdl_tensor *b
   return gdl_conv(ctx, x, w, b, &o);
 }
 
-/* Samples: 2-d with stride, padding, dilation and groups; 1-d; 3-d; 1x1; circular. */
+/* Samples: 2-d with stride, padding, dilation and groups; 1-d; 3-d; 1x1; circular; depthwise. */
 gdl_tensor *gdl__conv_sample(gdl_ctx *ctx, gdl_rng *rng, gdl_dtype t, int v) {
   gdl_conv_opts o = {0};
   gdl_tensor *x, *w, *b = NULL;
@@ -425,6 +507,12 @@ gdl_tensor *gdl__conv_sample(gdl_ctx *ctx, gdl_rng *rng, gdl_dtype t, int v) {
       x = gdl__sample_leaf(ctx, rng, t, GDL_SHAPE(2, 2, 5, 5), -1, 1);
       w = gdl__sample_leaf(ctx, rng, t, GDL_SHAPE(3, 2, 3, 3), -1, 1);
       o = (gdl_conv_opts){.padding = {1, 1}, .padding_mode = GDL_PAD_CIRCULAR};
+      break;
+    case 5: /* depthwise (the direct kernel), channel multiplier 2 */
+      x = gdl__sample_leaf(ctx, rng, t, GDL_SHAPE(2, 3, 6, 5), -1, 1);
+      w = gdl__sample_leaf(ctx, rng, t, GDL_SHAPE(6, 1, 3, 3), -1, 1);
+      b = gdl__sample_leaf(ctx, rng, t, GDL_SHAPE(6), -1, 1);
+      o = (gdl_conv_opts){.stride = {1, 2}, .padding = {2, 1}, .dilation = {2, 1}, .groups = 3};
       break;
     default: return NULL;
   }
