@@ -3,7 +3,8 @@
 # convolution of the same size and one Fashion-MNIST CNN training step, gdl
 # (bench/bench_conv.c) against PyTorch (bench/conv_torch.py) in the same run, with
 # the time ratio gdl/torch (goal <= 1.0) and conv GFLOP/s against the machine's
-# measured FMA peak (bench/peak.c).
+# measured FMA peak (bench/peak.c); the p4 layer also against escnn's R2Conv when
+# bench/.venv-escnn exists (bash bench/setup-venv.sh --escnn).
 #   bash bench/run_conv.sh [--steps N]      (about 5 minutes on 2 cores)
 # Runs with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed from the environment.
 set -euo pipefail
@@ -23,13 +24,19 @@ echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'); gdl $(git rev-parse --short HEAD 2
 "${clean[@]}" "$dir/peak" | tee "$out" | grep -v '^PEAK'
 "${clean[@]}" "$dir/bench_conv" --steps "$steps" | tee -a "$out" | grep -v '^RESULT'
 "${clean[@]}" "$py" bench/conv_torch.py --steps "$steps" | tee -a "$out" | grep -v '^RESULT'
+# escnn (its own venv: bench/setup-venv.sh --escnn), when it is there
+esc=bench/.venv-escnn/bin/python
+if "$esc" -c "import escnn" 2>/dev/null; then
+  "${clean[@]}" "$esc" bench/p4_escnn.py --steps "$steps" 2>/dev/null | tee -a "$out" | grep -v '^RESULT'
+fi
 echo
-printf "%-14s %3s %10s %10s %9s %9s %7s\n" case thr "gdl ms" "torch ms" gdl/torch "gdl GF/s" "% peak"
+printf "%-14s %3s %10s %10s %9s %9s %7s %10s\n" case thr "gdl ms" "torch ms" gdl/torch "gdl GF/s" "% peak" gdl/escnn
 awk '$1 == "PEAK" && $2 == "f32_avx512" { pk[$3] = $4 }
      $1 == "RESULT" { k = $2 " " $4; if (!(k in seen)) { seen[k] = 1; order[n++] = k }
                       ms[$3 " " k] = $5; gf[$3 " " k] = $6 }
      END { for (i = 0; i < n; i++) { split(order[i], a, " "); g = ms["gdl " order[i]]; t = ms["torch " order[i]]
-             f = gf["gdl " order[i]]
-             printf "%-14s %3d %10.2f %10.2f %9.2f %9s %7s\n", a[1], a[2], g, t, g / t,
-                    (f > 0 ? sprintf("%.1f", f) : "-"), (f > 0 && pk[a[2]] > 0 ? sprintf("%.0f%%", 100 * f / pk[a[2]]) : "-") } }' "$out"
+             f = gf["gdl " order[i]]; e = ms["escnn " order[i]]
+             printf "%-14s %3d %10.2f %10.2f %9.2f %9s %7s %10s\n", a[1], a[2], g, t, g / t,
+                    (f > 0 ? sprintf("%.1f", f) : "-"), (f > 0 && pk[a[2]] > 0 ? sprintf("%.0f%%", 100 * f / pk[a[2]]) : "-"),
+                    (e > 0 ? sprintf("%.2f", g / e) : "-") } }' "$out"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -2,11 +2,19 @@
 # Creates bench/.venv, the Python environment for benchmarks and fixture
 # generation (numpy, torch for CPU, safetensors). Idempotent: an existing venv is
 # kept and only missing packages are installed. The build and the tests never
-# use it.
-#   bash bench/setup-venv.sh
+# use it. --escnn makes bench/.venv-escnn instead (torch + escnn, which pins
+# numpy < 2 and so cannot share bench/.venv with the other peers).
+#   bash bench/setup-venv.sh [--escnn]
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+if [ "${1:-}" = --escnn ]; then
+  venv="$root/bench/.venv-escnn"
+  [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+  "$venv/bin/python" -c "import escnn" 2>/dev/null ||
+    "$venv/bin/python" -m pip --disable-pip-version-check install torch escnn
+  exit 0
+fi
 venv="$root/bench/.venv"
 py="$venv/bin/python"
 

@@ -60,9 +60,9 @@ static gdl_tensor *gat_forward(gdl_layer *l, gdl_ctx *ctx, gdl_tensor *x, const 
     if (INPUT_P(l) > 0 && ((const gat_hp *)l->hp)->per_head && train && H > 1) {
       gdl_tensor *parts[64];
       GDL_ASSERT(H <= 64, "gat: input_dropout_per_head supports at most 64 heads");
-      for (int64_t k = 0; k < H; k++)
-        parts[k] = gdl__dropout_linear(ctx, x, INPUT_P(l), train, gdl_slice(ctx, l->t[0], 0, k * C, (k + 1) * C, 1),
-                                       NULL, gdl__feature_nonzeros(g0, x));
+      for (int64_t hd = 0; hd < H; hd++)
+        parts[hd] = gdl__dropout_linear(ctx, x, INPUT_P(l), train, gdl_slice(ctx, l->t[0], 0, hd * C, (hd + 1) * C, 1),
+                                        NULL, gdl__feature_nonzeros(g0, x));
       lin = gdl_concat(ctx, parts, (int)H, 1);
     } else {
       lin = INPUT_P(l) > 0 ? gdl__dropout_linear(ctx, x, INPUT_P(l), train, l->t[0], NULL, gdl__feature_nonzeros(g0, x))
