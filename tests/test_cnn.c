@@ -1,4 +1,5 @@
-/* A real task for the grid layers: a small CNN on Fashion-MNIST, short budget. */
+/* Grid models: translation equivariance and invariance, batched = per-sample
+ * convolutions, VGG-16 from its config, and a small CNN learning Fashion-MNIST. */
 #include <math.h>
 #include <string.h>
 
@@ -103,6 +104,65 @@ static void test_conv_chunks(void) {
   gdl_tensor_free(x), gdl_tensor_free(w), gdl_tensor_free(wt);
 }
 
+/* x [N, C, H, W] rolled circularly by (dy, dx): a new heap tensor. */
+static gdl_tensor *roll(const gdl_tensor *x, int64_t dy, int64_t dx) {
+  gdl_tensor *r = gdl_tensor_alloc(x->dtype, gdl_tensor_shape(x));
+  int64_t H = x->shape[2], W = x->shape[3], planes = x->shape[0] * x->shape[1];
+  for (int64_t p = 0; p < planes; p++)
+    for (int64_t i = 0; i < H; i++)
+      for (int64_t j = 0; j < W; j++)
+        gdl_tensor_set(r, (p * H + (i + dy) % H) * W + (j + dx) % W, gdl_tensor_get(x, (p * H + i) * W + j));
+  return r;
+}
+
+static double max_abs(const gdl_tensor *t) {
+  double m = 0;
+  for (int64_t i = 0; i < gdl_tensor_numel(t); i++) m = fmax(m, fabs(gdl_tensor_get(t, i)));
+  return m;
+}
+
+/* Translation equivariance: convolutions with circular padding (stride 1, dilation,
+ * groups) commute with circular shifts exactly, up to rounding; global pooling
+ * makes the output invariant. Float32, so "exact" is 1e-6 relative. */
+static void test_translation(void) {
+  const char *convs = "[conv2d]\nout = 6\nkernel = 3\npadding = 1\npadding_mode = circular\n[relu]\n"
+                      "[conv2d]\nout = 4\nkernel = 3\npadding = 2\ndilation = 2\ngroups = 2\n"
+                      "padding_mode = circular\nactivation = relu\n";
+  char text[512];
+  gdl_rng rng = gdl_rng_make(4);
+  gdl_tensor *x = gdl_tensor_alloc(GDL_F32, GDL_SHAPE(2, 3, 12, 10));
+  gdl_rng_fill_normal(&rng, x, 0, 1);
+  gdl_tensor *xs = roll(x, 5, 3);
+  const char *tails[] = {"", "[global_avg_pool]\n", "[global_max_pool]\n"};
+  for (int k = 0; k < 3; k++) {
+    snprintf(text, sizeof text, "%s%s", convs, tails[k]);
+    gdl_config *cfg = gdl_config_parse(text, "translation.ini");
+    gdl_model *m = gdl_model_new(GDL_F32, GDL_SHAPE(3, 12, 10), 7);
+    CHECK(cfg && gdl_model_add_config(m, cfg) == GDL_OK, "model: %s", gdl_last_error());
+    gdl_ctx *ctx = gdl_ctx_new();
+    gdl_ctx_set_grad(ctx, false);
+    gdl_tensor *y = gdl_model_forward(m, ctx, x, false), *ys = gdl_model_forward(m, ctx, xs, false);
+    gdl_tensor *want = k ? gdl_tensor_clone(y) : roll(y, 5, 3); /* pooled: the same; else shifted */
+    double err = 0;
+    for (int64_t i = 0; i < gdl_tensor_numel(ys); i++) err = fmax(err, fabs(gdl_tensor_get(ys, i) - gdl_tensor_get(want, i)));
+    err /= max_abs(want);
+    CHECK(err <= 1e-6, "%s: shifting the input by (5, 3) %s (relative error %.2e)", k ? tails[k] + 1 : "circular convolutions",
+          k ? "leaves the output unchanged" : "shifts the output by (5, 3)", err);
+    if (k == 0) { /* the comparison can fail: a shift by (5, 4) does not match */
+      gdl_tensor *zs = roll(y, 5, 4);
+      double off = 0;
+      for (int64_t i = 0; i < gdl_tensor_numel(ys); i++) off = fmax(off, fabs(gdl_tensor_get(ys, i) - gdl_tensor_get(zs, i)));
+      CHECK(off / max_abs(zs) > 1e-2, "a wrong shift is detected (%.2e)", off / max_abs(zs));
+      gdl_tensor_free(zs);
+    }
+    gdl_tensor_free(want);
+    gdl_ctx_free(ctx);
+    gdl_model_free(m);
+    gdl_config_free(cfg);
+  }
+  gdl_tensor_free(x), gdl_tensor_free(xs);
+}
+
 /* VGG-16 from configs/vgg16.ini: the paper's parameter count, torchvision's tensor
  * names, and a forward pass at 224 x 224 that gives finite logits. */
 static void test_vgg16(void) {
@@ -130,6 +190,7 @@ static void test_vgg16(void) {
 }
 
 int main(void) {
+  test_translation();
   test_conv_chunks();
   test_vgg16();
   test_fashion_cnn();
