@@ -56,32 +56,44 @@ void gdl_optim_free(gdl_optim *o) {
 
 int64_t gdl_optim_steps(const gdl_optim *o) { return o->t; }
 
+/* sqrt in T's precision (a float's square root rounds the same either way). */
+#define sqrt_t(v) (sizeof(v) == sizeof(float) ? (__typeof__(v))sqrtf((float)(v)) : (__typeof__(v))sqrt((double)(v)))
+
 void gdl_optim_step(gdl_optim *opt, double lr) {
   const gdl_optim_opts o = opt->o;
   opt->t++;
   double bc1 = 1 - pow(o.beta1, (double)opt->t), bc2 = 1 - pow(o.beta2, (double)opt->t);
   bool first = opt->t == 1;
+  bool adamw = o.kind == GDL_OPTIM_ADAMW, sgd = o.kind == GDL_OPTIM_SGD;
   for (int i = 0; i < gdl_model_param_count(opt->m); i++) {
     gdl_tensor *p = gdl_model_param(opt->m, i);
     int64_t n = gdl_tensor_numel(p);
     GDL_FLOAT_SWITCH(p->dtype, T, {
       T *w = p->data, *g = p->grad->data;
       T *m1 = opt->m1[i] ? opt->m1[i]->data : NULL, *m2 = opt->m2[i] ? opt->m2[i]->data : NULL;
-      GDL_PARALLEL_FOR_IF(n > GDL_PAR_MIN)
-      for (int64_t k = 0; k < n; k++) {
-        T gk = g[k];
-        if (o.kind == GDL_OPTIM_ADAMW) w[k] *= (T)(1 - lr * o.weight_decay);
-        else gk += (T)o.weight_decay * w[k];
-        if (o.kind == GDL_OPTIM_SGD) {
+      /* The constants in T, hoisted: the loops below then vectorise. */
+      const T wd = (T)o.weight_decay, keep = (T)(1 - lr * o.weight_decay), mom = (T)o.momentum, rate = (T)lr;
+      if (sgd) {
+        GDL_PARALLEL_FOR_IF(n > GDL_PAR_MIN)
+        for (int64_t k = 0; k < n; k++) {
+          T gk = g[k] + wd * w[k];
           if (m1) {
-            m1[k] = first ? gk : (T)o.momentum * m1[k] + gk;
-            gk = o.nesterov ? gk + (T)o.momentum * m1[k] : m1[k];
+            m1[k] = first ? gk : mom * m1[k] + gk;
+            gk = o.nesterov ? gk + mom * m1[k] : m1[k];
           }
-          w[k] -= (T)lr * gk;
-        } else {
-          m1[k] = (T)o.beta1 * m1[k] + (T)(1 - o.beta1) * gk;
-          m2[k] = (T)o.beta2 * m2[k] + (T)(1 - o.beta2) * gk * gk;
-          w[k] -= (T)(lr / bc1) * m1[k] / ((T)sqrt(m2[k] / (T)bc2) + (T)o.eps);
+          w[k] -= rate * gk;
+        }
+      } else {
+        const T b1 = (T)o.beta1, c1 = (T)(1 - o.beta1), b2 = (T)o.beta2, c2 = (T)(1 - o.beta2);
+        const T step = (T)(lr / bc1), bc = (T)bc2, eps = (T)o.eps;
+        GDL_PARALLEL_FOR_IF(n > GDL_PAR_MIN)
+        for (int64_t k = 0; k < n; k++) {
+          T gk = g[k];
+          if (adamw) w[k] *= keep;
+          else gk += wd * w[k];
+          m1[k] = b1 * m1[k] + c1 * gk;
+          m2[k] = b2 * m2[k] + c2 * gk * gk;
+          w[k] -= step * m1[k] / (sqrt_t(m2[k] / bc) + eps);
         }
       }
     });
