@@ -19,6 +19,11 @@
 #define PREFETCH_AHEAD 16 /* edges: enough rows in flight to hide a miss to memory */
 #endif
 
+/* Asks for a feature row ahead of use: gathers are latency-bound. */
+static inline void prefetch_row(const void *row, size_t bytes) {
+  for (size_t o = 0; o < bytes; o += 64) __builtin_prefetch((const char *)row + o);
+}
+
 typedef struct {
   int64_t *arg; /* max/min: winning edge per output element, -1 if none */
 } spmm_saved;
@@ -48,10 +53,7 @@ void gdl__gspmm_fwd(gdl_node *n) {
         int64_t b = c->ptr[v], end = c->ptr[v + 1];
         for (int64_t f = 0; f < F; f++) y[f] = 0;
         for (int64_t q = b; q < end; q++) {
-          if (q + PREFETCH_AHEAD < nnz) {
-            const char *pf = (const char *)(X + c->nbr[q + PREFETCH_AHEAD] * F);
-            for (size_t o = 0; o < (size_t)F * sizeof(T); o += 64) __builtin_prefetch(pf + o);
-          }
+          if (q + PREFETCH_AHEAD < nnz) prefetch_row(X + c->nbr[q + PREFETCH_AHEAD] * F, (size_t)F * sizeof(T));
           const T *restrict xr = X + c->nbr[q] * F;
           if (weighted) {
             T w = W[c->eid[q]];
@@ -80,10 +82,7 @@ void gdl__gspmm_fwd(gdl_node *n) {
         for (int64_t q = b; q < end; q++) {
           int64_t u = c->nbr[q], id = c->eid[q];
           const T *restrict xr = X ? X + u * F : NULL;
-          if (X && q + PREFETCH_AHEAD < nnz) { /* gathers are latency-bound */
-            const char *pf = (const char *)(X + c->nbr[q + PREFETCH_AHEAD] * F);
-            for (size_t o = 0; o < (size_t)F * sizeof(T); o += 64) __builtin_prefetch(pf + o);
-          }
+          if (X && q + PREFETCH_AHEAD < nnz) prefetch_row(X + c->nbr[q + PREFETCH_AHEAD] * F, (size_t)F * sizeof(T));
           switch (msg) {
             case GDL_MSG_COPY_U:
               for (int64_t f = 0; f < F; f++) y[f] += xr[f];
@@ -158,10 +157,7 @@ void gdl__gspmm_bwd(gdl_ctx *ctx, gdl_node *n) {
         T *restrict dx = DX + u * F;
         for (int64_t q = co->ptr[u]; q < co->ptr[u + 1]; q++) {
           int64_t v = co->nbr[q], id = co->eid[q];
-          if (q + PREFETCH_AHEAD < nnz) { /* as in the forward: the dy row of an edge ahead */
-            const char *pf = (const char *)(DY + co->nbr[q + PREFETCH_AHEAD] * F);
-            for (size_t o = 0; o < (size_t)F * sizeof(T); o += 64) __builtin_prefetch(pf + o);
-          }
+          if (q + PREFETCH_AHEAD < nnz) prefetch_row(DY + co->nbr[q + PREFETCH_AHEAD] * F, (size_t)F * sizeof(T));
           const T *restrict dy = DY + v * F;
           if (arg) {
             const int64_t *a = arg + v * F;
