@@ -10,8 +10,9 @@
 /* The first n images of an IDX file as [n, 1, 28, 28] uint8 and their labels as int64. */
 static bool load(const char *images, const char *labels, int64_t n, gdl_dataset *ds) {
   gdl_tensor *x = gdl_idx_load(images), *y = gdl_idx_load(labels);
-  CHECK(x && y, "Fashion-MNIST: %s", gdl_last_error());
-  if (!x || !y) return gdl_tensor_free(x), gdl_tensor_free(y), false;
+  bool ok = x && y && x->shape[0] >= n && gdl_tensor_numel(x) >= n * 28 * 28 && gdl_tensor_numel(y) >= n;
+  CHECK(ok, "Fashion-MNIST %s: %s", images, x && y ? "fewer images than needed" : gdl_last_error());
+  if (!ok) return gdl_tensor_free(x), gdl_tensor_free(y), false;
   ds->x = gdl_tensor_alloc(GDL_U8, GDL_SHAPE(n, 1, 28, 28));
   ds->y = gdl_tensor_alloc(GDL_I64, GDL_SHAPE(n));
   memcpy(ds->x->data, x->data, (size_t)(n * 28 * 28));
