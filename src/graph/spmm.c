@@ -39,37 +39,6 @@ void gdl__gspmm_fwd(gdl_node *n) {
   int64_t *arg = ((spmm_saved *)n->saved)->arg;
   bool extreme = red == GDL_REDUCE_MAX || red == GDL_REDUCE_MIN;
   int64_t nnz = c->ptr[N];
-  if (!extreme && (msg == GDL_MSG_COPY_U || (msg == GDL_MSG_U_MUL_E && K == 1))) {
-    /* The common case (GCN, GIN, SAGE, GAT with one head): a weighted sum of gathered
-     * rows. Gathers are latency-bound: the row PREFETCH_AHEAD edges ahead in CSR order
-     * is prefetched, across row boundaries (most nodes have fewer in-edges than that). */
-    bool weighted = msg == GDL_MSG_U_MUL_E;
-    GDL_FLOAT_SWITCH(out->dtype, T, {
-      const T *restrict X = xs, *restrict W = es;
-      T *restrict Y = out->data;
-      GRAPH_PAR_FOR(g->num_edges * F > GDL_PAR_MIN)
-      for (int64_t v = 0; v < N; v++) {
-        T *restrict y = Y + v * F;
-        int64_t b = c->ptr[v], end = c->ptr[v + 1];
-        for (int64_t f = 0; f < F; f++) y[f] = 0;
-        for (int64_t q = b; q < end; q++) {
-          if (q + PREFETCH_AHEAD < nnz) prefetch_row(X + c->nbr[q + PREFETCH_AHEAD] * F, (size_t)F * sizeof(T));
-          const T *restrict xr = X + c->nbr[q] * F;
-          if (weighted) {
-            T w = W[c->eid[q]];
-            for (int64_t f = 0; f < F; f++) y[f] += w * xr[f];
-          } else {
-            for (int64_t f = 0; f < F; f++) y[f] += xr[f];
-          }
-        }
-        if (red == GDL_REDUCE_MEAN && end > b) {
-          T s = (T)1 / (T)(end - b);
-          for (int64_t f = 0; f < F; f++) y[f] *= s;
-        }
-      }
-    });
-    return;
-  }
   GDL_FLOAT_SWITCH(out->dtype, T, {
     const T *restrict X = xs, *restrict W = es;
     T *restrict Y = out->data;
@@ -82,6 +51,8 @@ void gdl__gspmm_fwd(gdl_node *n) {
         for (int64_t q = b; q < end; q++) {
           int64_t u = c->nbr[q], id = c->eid[q];
           const T *restrict xr = X ? X + u * F : NULL;
+          /* the row PREFETCH_AHEAD edges ahead in CSR order, across row boundaries (most
+           * nodes have fewer in-edges than that) */
           if (X && q + PREFETCH_AHEAD < nnz) prefetch_row(X + c->nbr[q + PREFETCH_AHEAD] * F, (size_t)F * sizeof(T));
           switch (msg) {
             case GDL_MSG_COPY_U:

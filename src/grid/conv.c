@@ -284,7 +284,7 @@ static void bwd(gdl_ctx *ctx, gdl_dtype t, const geom *g, const void *x, const v
   int64_t P = vol(g->out), Pin = vol(g->in), Og = g->O / g->G, K = g->C / g->G * vol(g->k), wsz = g->O * K;
   chunking c = plan(g, es);
   char *cols = gdl__ctx_alloc_raw(ctx, c.colsz * (size_t)c.nbuf), *dys = gdl__ctx_alloc_raw(ctx, c.outsz * (size_t)c.nbuf);
-  char *part = dw ? gdl_ctx_alloc(ctx, (size_t)(wsz * c.count) * es) : NULL; /* per-chunk weight gradients */
+  char *part = dw ? gdl__ctx_alloc_raw(ctx, (size_t)(wsz * c.count) * es) : NULL; /* per-chunk weight gradients (beta 0) */
   GDL_OMP(omp parallel for schedule(static) if (c.count > 1))
   for (int64_t ch = 0; ch < c.count; ch++) {
     int64_t n0 = ch * c.size, B = g->N - n0 < c.size ? g->N - n0 : c.size, ld = B * P;

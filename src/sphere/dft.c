@@ -85,6 +85,12 @@ int64_t gdl__dft_scratch(const gdl__dft *d) { return d->blue ? d->M * d->h : 0; 
 
 /* sign jk = sign (j^2 + k^2 - (k-j)^2)/2, so with w_j = e^{sign i pi j^2/n}:
  *   a_j = x_j w_j;  y = a * conj(w) (circular, length M);  X_k = w_k y_k */
+/* out = a b (out may be a). */
+static inline void cmul(const double *a, const double *b, double *out) {
+  double re = a[0] * b[0] - a[1] * b[1], im = a[0] * b[1] + a[1] * b[0];
+  out[0] = re, out[1] = im;
+}
+
 void gdl__dft_exec(const gdl__dft *d, fftw_complex *buf, fftw_complex *scratch) {
   if (!d->blue) {
     fftw_execute_dft(d->p, buf, buf);
@@ -94,27 +100,18 @@ void gdl__dft_exec(const gdl__dft *d, fftw_complex *buf, fftw_complex *scratch) 
   for (int64_t q = 0; q < h; q++) {
     const fftw_complex *x = buf + q * n;
     fftw_complex *y = scratch + q * M;
-    for (int64_t j = 0; j < n; j++) {
-      double wr = d->chirp[2 * j], wi = d->chirp[2 * j + 1], xr = x[j][0], xi = x[j][1];
-      y[j][0] = xr * wr - xi * wi, y[j][1] = xr * wi + xi * wr;
-    }
+    for (int64_t j = 0; j < n; j++) cmul(x[j], d->chirp + 2 * j, y[j]);
     memset(y + n, 0, (size_t)(M - n) * sizeof(fftw_complex));
   }
   fftw_execute_dft(d->pf, scratch, scratch);
   for (int64_t q = 0; q < h; q++) {
     fftw_complex *y = scratch + q * M;
-    for (int64_t k = 0; k < M; k++) {
-      double br = d->B[k][0], bi = d->B[k][1], xr = y[k][0], xi = y[k][1];
-      y[k][0] = xr * br - xi * bi, y[k][1] = xr * bi + xi * br;
-    }
+    for (int64_t k = 0; k < M; k++) cmul(y[k], d->B[k], y[k]);
   }
   fftw_execute_dft(d->pb, scratch, scratch);
   for (int64_t q = 0; q < h; q++) {
     const fftw_complex *y = scratch + q * M;
     fftw_complex *x = buf + q * n;
-    for (int64_t k = 0; k < n; k++) {
-      double wr = d->chirp[2 * k], wi = d->chirp[2 * k + 1], xr = y[k][0], xi = y[k][1];
-      x[k][0] = xr * wr - xi * wi, x[k][1] = xr * wi + xi * wr;
-    }
+    for (int64_t k = 0; k < n; k++) cmul(y[k], d->chirp + 2 * k, x[k]);
   }
 }
