@@ -80,6 +80,55 @@ static void test_model_names(void) {
   gdl_model_free(bad);
 }
 
+/* [shortcut] adds an earlier output, [concat] joins several along the last axis
+ * (the input included): the model's output equals the same sums and joins by hand. */
+static void test_merges(void) {
+  const char *text = "[linear]\nout = 4\n[relu]\n[shortcut]\nfrom = -2\n[concat]\nfrom = -4, -1, -3\n";
+  gdl_config *c = gdl_config_parse(text, "m.ini");
+  gdl_model *m = gdl_model_new(GDL_F64, GDL_SHAPE(3), 7);
+  CHECK(c && gdl_model_add_config(m, c) == GDL_OK, "model with shortcut and concat: %s", gdl_last_error());
+  gdl_shape o = gdl_model_out_shape(m);
+  CHECK(o.ndim == 1 && o.d[0] == 3 + 4 + 4, "concat of [3], [4], [4] is [11], got [%lld]", (long long)o.d[0]);
+  gdl_ctx *ctx = gdl_ctx_new();
+  gdl_tensor *x = gdl_tensor_new(ctx, GDL_F64, GDL_SHAPE(2, 3));
+  for (int i = 0; i < 6; i++) gdl_tensor_set(x, i, sin(1.0 + i));
+  gdl_tensor *y = gdl_model_forward(m, ctx, x, false), *w = gdl_model_param(m, 0), *b = gdl_model_param(m, 1);
+  double err = 0;
+  for (int r = 0; r < 2; r++)
+    for (int j = 0; j < 4; j++) {
+      double h = gdl_tensor_get(b, j);
+      for (int k = 0; k < 3; k++) h += gdl_tensor_get(w, j * 3 + k) * gdl_tensor_get(x, r * 3 + k);
+      double want[3] = {j < 3 ? gdl_tensor_get(x, r * 3 + j) : 0, fmax(h, 0) + h, h};
+      if (j < 3) err = fmax(err, fabs(gdl_tensor_get(y, r * 11 + j) - want[0]));
+      err = fmax(err, fabs(gdl_tensor_get(y, r * 11 + 3 + j) - want[1]));
+      err = fmax(err, fabs(gdl_tensor_get(y, r * 11 + 7 + j) - want[2]));
+    }
+  CHECK(err < 1e-14, "shortcut and concat outputs equal the hand computation (err %.2e)", err);
+  gdl_ctx_free(ctx);
+  gdl_model_free(m);
+  gdl_config_free(c);
+
+  const char *bad[] = {"[linear]\nout = 4\n[concat]\nfrom = -3\n", "[linear]\nout = 4\n[concat]\nfrom = 1\n",
+                       "[linear]\nout = 4\n[shortcut]\nfrom = -2\n"};
+  const char *says[] = {"from", "negative", "shortcut"};
+  for (int i = 0; i < 3; i++) {
+    gdl_config *cb = gdl_config_parse(bad[i], "b.ini");
+    gdl_model *mb = gdl_model_new(GDL_F64, GDL_SHAPE(2, 3), 1);
+    CHECK(gdl_model_add_config(mb, cb) != GDL_OK && strstr(gdl_last_error(), says[i]) &&
+              strstr(gdl_last_error(), "b.ini"),
+          "bad merge %d refused naming the file: %s", i, gdl_last_error());
+    gdl_model_free(mb);
+    gdl_config_free(cb);
+  }
+  /* [2, 3] (the input) and [10] (flattened) do not join */
+  gdl_config *cj = gdl_config_parse("[linear]\nout = 5\n[flatten]\n[concat]\nfrom = -3, -1\n", "j.ini");
+  gdl_model *mj = gdl_model_new(GDL_F64, GDL_SHAPE(2, 3), 1);
+  CHECK(gdl_model_add_config(mj, cj) != GDL_OK && strstr(gdl_last_error(), "cannot join"),
+        "concat of shapes that differ before the last axis refused: %s", gdl_last_error());
+  gdl_model_free(mj);
+  gdl_config_free(cj);
+}
+
 /* ---- schedules and clipping --------------------------------------------------------- */
 
 static void test_schedules(void) {
@@ -238,6 +287,7 @@ static void test_fashion_mlp(void) {
 int main(void) {
   test_config();
   test_model_names();
+  test_merges();
   test_schedules();
   test_clip();
   test_resume_and_threads();

@@ -64,6 +64,10 @@ GDL_API gdl_layer *gdl_layer_flatten(void);
 /* Residual connection: adds the output of layer `from` (an index of the model,
  * -1 for the model's input) to its input, which must have the same shape. */
 GDL_API gdl_layer *gdl_layer_shortcut(int64_t from);
+/* Joins the outputs of n (<= 16) earlier layers (indices as for shortcut) along their
+ * last axis, in the order given; all other axes must agree. Jumping-knowledge
+ * readouts (every GNN layer's features pooled) are built from it. */
+GDL_API gdl_layer *gdl_layer_concat(const int64_t *from, int n);
 GDL_API void gdl_layer_free(gdl_layer *l);
 
 /* ---- models ------------------------------------------------------------------- */

@@ -6,6 +6,7 @@
 #include "gdl/nn.h"
 
 #define GDL_LAYER_MAX_TENSORS 8
+#define GDL_LAYER_MAX_FROM 16
 
 /* What a layer needs while building its parameters. */
 typedef struct {
@@ -37,8 +38,12 @@ struct gdl_layer {
   int act;
   gdl_init init;
   void *hp;         /* kind-specific hyperparameters (freed with the layer) */
-  bool adds;        /* the model adds an earlier output to this layer's output */
-  int64_t from;     /* that layer's index (-1: the model's input) */
+  /* Done by the model around this layer: GDL_MERGE_ADD adds the output of layer
+   * from[0] to this layer's output (shortcut); GDL_MERGE_CAT replaces it by the
+   * outputs of layers from[0..nfrom) joined along the last axis. -1: the model's input. */
+  enum { GDL_MERGE_NONE, GDL_MERGE_ADD, GDL_MERGE_CAT } merge;
+  int nfrom;
+  int64_t from[GDL_LAYER_MAX_FROM];
 };
 
 gdl_layer *gdl__layer_new(const gdl_layer_type *kind);

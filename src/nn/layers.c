@@ -192,7 +192,7 @@ static const gdl_layer_type flatten_kind = {"flatten", flatten_build, flatten_fo
 
 gdl_layer *gdl_layer_flatten(void) { return gdl__layer_new(&flatten_kind); }
 
-/* ---- shortcut: adds the output of an earlier layer (the model does the add) ---- */
+/* ---- shortcut and concat: merges of earlier outputs (done by the model) ---------- */
 
 static gdl_tensor *identity_forward(gdl_layer *l, gdl_ctx *ctx, gdl_tensor *x, const void *aux, bool train) {
   return x;
@@ -202,7 +202,20 @@ static const gdl_layer_type shortcut_kind = {"shortcut", same_shape_build, ident
 
 gdl_layer *gdl_layer_shortcut(int64_t from) {
   gdl_layer *l = gdl__layer_new(&shortcut_kind);
-  l->adds = true;
-  l->from = from;
+  l->merge = GDL_MERGE_ADD;
+  l->nfrom = 1;
+  l->from[0] = from;
+  return l;
+}
+
+static const gdl_layer_type concat_kind = {"concat", same_shape_build, identity_forward};
+
+gdl_layer *gdl_layer_concat(const int64_t *from, int n) {
+  GDL_ASSERT(n >= 1 && n <= GDL_LAYER_MAX_FROM, "concat: between 1 and %d earlier layers, got %d",
+             GDL_LAYER_MAX_FROM, n);
+  gdl_layer *l = gdl__layer_new(&concat_kind);
+  l->merge = GDL_MERGE_CAT;
+  l->nfrom = n;
+  memcpy(l->from, from, (size_t)n * sizeof *from);
   return l;
 }

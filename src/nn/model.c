@@ -69,6 +69,36 @@ static void index_tensors(gdl_model *m, gdl_layer *l, int idx) {
     }
 }
 
+/* Checks the layers a shortcut or concat names and sets a concat's output shape. */
+static gdl_status merge_shape(const gdl_model *m, gdl_layer *l, const gdl_shape *outs) {
+  const char *what = l->merge == GDL_MERGE_ADD ? "shortcut" : "concat";
+  char b1[96], b2[96];
+  gdl_shape cat = {0};
+  for (int k = 0; k < l->nfrom; k++) {
+    int64_t f = l->from[k];
+    if (f < -1 || f >= m->n)
+      return gdl_error(GDL_ERR_CONFIG, "%s from layer %lld: there is no such earlier layer", what, (long long)f);
+    gdl_shape src = f < 0 ? m->sample : outs[f];
+    if (l->merge == GDL_MERGE_ADD) {
+      if (!gdl_shape_eq(src, l->out))
+        return gdl_error(GDL_ERR_SHAPE, "shortcut: the output of layer %lld is %s, this layer's is %s", (long long)f,
+                         gdl_shape_str(src, b1, sizeof b1), gdl_shape_str(l->out, b2, sizeof b2));
+      continue;
+    }
+    bool ok = src.ndim >= 1 && (k == 0 || src.ndim == cat.ndim);
+    for (int a = 0; ok && k > 0 && a < src.ndim - 1; a++) ok = src.d[a] == cat.d[a];
+    if (!ok)
+      return gdl_error(GDL_ERR_SHAPE, "concat: the output of layer %lld is %s, which cannot join %s along the last axis",
+                       (long long)f, gdl_shape_str(src, b1, sizeof b1), gdl_shape_str(cat, b2, sizeof b2));
+    if (k == 0)
+      cat = src;
+    else
+      cat.d[cat.ndim - 1] += src.d[src.ndim - 1];
+  }
+  if (l->merge == GDL_MERGE_CAT) l->out = cat;
+  return GDL_OK;
+}
+
 gdl_status gdl_model_add(gdl_model *m, gdl_layer *l) {
   gdl_shape *outs = malloc(sizeof *outs * (size_t)(m->n + 1));
   GDL_ASSERT(outs, "out of memory");
@@ -76,15 +106,7 @@ gdl_status gdl_model_add(gdl_model *m, gdl_layer *l) {
   gdl_build b = {m->dtype, &m->rng, outs, m->n};
   l->in = m->cur;
   gdl_status st = l->kind->build(l, m->cur, &b);
-  if (!st && l->adds) {
-    char b1[96], b2[96];
-    gdl_shape src = l->from < 0 ? m->sample : outs[l->from];
-    if (l->from < -1 || l->from >= m->n)
-      st = gdl_error(GDL_ERR_CONFIG, "shortcut from layer %lld: there is no such earlier layer", (long long)l->from);
-    else if (!gdl_shape_eq(src, l->out))
-      st = gdl_error(GDL_ERR_SHAPE, "shortcut: the output of layer %lld is %s, this layer's is %s", (long long)l->from,
-                     gdl_shape_str(src, b1, sizeof b1), gdl_shape_str(l->out, b2, sizeof b2));
-  }
+  if (!st && l->merge) st = merge_shape(m, l, outs);
   free(outs);
   if (st) {
     gdl_layer_free(l);
@@ -124,7 +146,12 @@ gdl_tensor *gdl_model_forward_aux(gdl_model *m, gdl_ctx *ctx, gdl_tensor *x, con
   for (int i = 0; i < m->n; i++) {
     gdl_layer *l = m->layers[i];
     x = l->kind->forward(l, ctx, x, aux, train);
-    if (l->adds) x = gdl_add(ctx, x, l->from < 0 ? input : outs[l->from]);
+    if (l->merge == GDL_MERGE_ADD) x = gdl_add(ctx, x, l->from[0] < 0 ? input : outs[l->from[0]]);
+    if (l->merge == GDL_MERGE_CAT) {
+      gdl_tensor *xs[GDL_LAYER_MAX_FROM];
+      for (int k = 0; k < l->nfrom; k++) xs[k] = l->from[k] < 0 ? input : outs[l->from[k]];
+      x = l->nfrom == 1 ? xs[0] : gdl_concat(ctx, xs, l->nfrom, x->ndim - 1);
+    }
     outs[i] = x;
   }
   return x;

@@ -95,6 +95,22 @@ static gdl_status shortcut_section(gdl_model *m, gdl_section *s) {
   return st ? st : gdl__section_activation(m, s);
 }
 
+/* [concat] from = -25, -19, -13, -7, -1 (relative, as for shortcut; -1: the layer
+ * just before) */
+static gdl_status concat_section(gdl_model *m, gdl_section *s) {
+  int64_t from[GDL_LAYER_MAX_FROM];
+  int n, here = gdl_model_layer_count(m);
+  gdl_status st = gdl_section_ints(s, "from", from, GDL_LAYER_MAX_FROM, &n);
+  if (!st && !n) st = gdl_section_error(s, "from", "is required: earlier layers counted back from here, e.g. -7, -1");
+  for (int k = 0; !st && k < n; k++)
+    if (from[k] >= 0 || here + from[k] < -1)
+      st = gdl_section_error(s, "from", "entries must be negative and reach back at most to the input (-%d), got %lld",
+                             here + 1, (long long)from[k]);
+  if (st) return st;
+  for (int k = 0; k < n; k++) from[k] += here;
+  return gdl__section_add(m, s, gdl_layer_concat(from, n));
+}
+
 static gdl_status flatten_section(gdl_model *m, gdl_section *s) { return gdl__section_add(m, s, gdl_layer_flatten()); }
 
 /* [mlp] sizes = 512, 512, 10: linear layers with activation (and dropout) between. */

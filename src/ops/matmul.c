@@ -179,11 +179,17 @@ void gdl__linear_bwd(gdl_ctx *ctx, gdl_node *n) {
     GDL_FLOAT_SWITCH(out->dtype, T, {
       const T *DY = dy;
       T *DB = gb->data;
+      /* blocks of 64 outputs, rows outer: contiguous loads, one accumulator per output */
       GDL_PARALLEL_FOR_IF(Rows * Out > GDL_PAR_MIN)
-      for (int64_t o = 0; o < Out; o++) {
-        T acc = 0;
-        for (int64_t r = 0; r < Rows; r++) acc += DY[r * Out + o];
-        DB[o] += acc;
+      for (int64_t o0 = 0; o0 < Out; o0 += 64) {
+        int64_t no = Out - o0 < 64 ? Out - o0 : 64;
+        T acc[64] = {0};
+        for (int64_t r = 0; r < Rows; r++) {
+          const T *g = DY + r * Out + o0;
+          GDL_OMP(omp simd)
+          for (int64_t o = 0; o < no; o++) acc[o] += g[o];
+        }
+        for (int64_t o = 0; o < no; o++) DB[o0 + o] += acc[o];
       }
     });
   }

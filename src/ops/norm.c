@@ -173,6 +173,11 @@ static void bn_dims(const gdl_tensor *x, int64_t *N, int64_t *C, int64_t *S) {
   for (int k = 2; k < x->ndim; k++) *S *= x->shape[k];
 }
 
+/* Channel blocks: with S == 1 ([N, C], as in graph and MLP batch norm) the BN_CB
+ * channels of a block are contiguous in every row, so the loops run over rows and
+ * vectorise over channels; with S > 1 a block is one channel, contiguous over S. */
+#define BN_CB 16
+
 void gdl__batch_norm_fwd(gdl_node *n) {
   gdl_tensor *x = n->in[0], *w = n->in[1], *b = n->in[2], *out = n->out;
   bn_state *st = n->saved;
@@ -180,7 +185,7 @@ void gdl__batch_norm_fwd(gdl_node *n) {
   double mom = n->f[0], eps = n->f[1];
   int64_t N, C, S;
   bn_dims(x, &N, &C, &S);
-  int64_t m = N * S;
+  int64_t m = N * S, cb = S == 1 ? BN_CB : 1, nblk = (C + cb - 1) / cb;
   const void *xs = gdl__contig(n->ctx, x);
   const void *ws = w ? gdl__contig(n->ctx, w) : NULL, *bs = b ? gdl__contig(n->ctx, b) : NULL;
   GDL_FLOAT_SWITCH(x->dtype, T, {
@@ -189,33 +194,74 @@ void gdl__batch_norm_fwd(gdl_node *n) {
     T *RM = st->running_mean ? st->running_mean->data : NULL;
     T *RV = st->running_var ? st->running_var->data : NULL;
     GDL_PARALLEL_FOR_IF(N * C * S > GDL_PAR_MIN)
-    for (int64_t c = 0; c < C; c++) {
-      T mu, var;
+    for (int64_t blk = 0; blk < nblk; blk++) {
+      int64_t c0 = blk * cb, nc = C - c0 < cb ? C - c0 : cb;
+      double s1[BN_CB] = {0}, s2[BN_CB] = {0};
+      T mu[BN_CB], sc[BN_CB], sh[BN_CB]; /* y = (x - mu) sc + sh */
       if (train) {
-        double s1 = 0, s2 = 0;
-        for (int64_t i = 0; i < N; i++)
-          for (int64_t j = 0; j < S; j++) s1 += X[(i * C + c) * S + j];
-        mu = (T)(s1 / (double)m);
-        for (int64_t i = 0; i < N; i++)
-          for (int64_t j = 0; j < S; j++) {
-            double d = X[(i * C + c) * S + j] - mu;
-            s2 += d * d;
+        if (S == 1) {
+          for (int64_t i = 0; i < N; i++) {
+            const T *xr = X + i * C + c0;
+            GDL_OMP(omp simd)
+            for (int64_t k = 0; k < nc; k++) s1[k] += xr[k];
           }
-        var = (T)(s2 / (double)m);
-        if (RM) RM[c] = (T)((1 - mom) * RM[c] + mom * mu);
-        if (RV) RV[c] = (T)((1 - mom) * RV[c] + mom * var * (m > 1 ? (double)m / (double)(m - 1) : 1.0));
-      } else {
-        mu = RM ? RM[c] : 0;
-        var = RV ? RV[c] : 1;
-      }
-      T rs = 1 / sqrt(var + (T)eps), wc = W ? W[c] : 1, bc = B ? B[c] : 0;
-      M[c] = mu;
-      R[c] = rs;
-      for (int64_t i = 0; i < N; i++)
-        for (int64_t j = 0; j < S; j++) {
-          int64_t p = (i * C + c) * S + j;
-          Y[p] = (X[p] - mu) * rs * wc + bc;
+          for (int64_t k = 0; k < nc; k++) mu[k] = (T)(s1[k] / (double)m);
+          for (int64_t i = 0; i < N; i++) {
+            const T *xr = X + i * C + c0;
+            GDL_OMP(omp simd)
+            for (int64_t k = 0; k < nc; k++) {
+              double d = xr[k] - mu[k];
+              s2[k] += d * d;
+            }
+          }
+        } else {
+          double a = 0, q = 0;
+          for (int64_t i = 0; i < N; i++) {
+            const T *xr = X + (i * C + c0) * S;
+            GDL_OMP(omp simd reduction(+ : a))
+            for (int64_t j = 0; j < S; j++) a += xr[j];
+          }
+          mu[0] = (T)(a / (double)m);
+          for (int64_t i = 0; i < N; i++) {
+            const T *xr = X + (i * C + c0) * S;
+            T mu0 = mu[0];
+            GDL_OMP(omp simd reduction(+ : q))
+            for (int64_t j = 0; j < S; j++) {
+              double d = xr[j] - mu0;
+              q += d * d;
+            }
+          }
+          s2[0] = q;
         }
+      }
+      for (int64_t k = 0; k < nc; k++) {
+        int64_t c = c0 + k;
+        T var;
+        if (train) {
+          var = (T)(s2[k] / (double)m);
+          if (RM) RM[c] = (T)((1 - mom) * RM[c] + mom * mu[k]);
+          if (RV) RV[c] = (T)((1 - mom) * RV[c] + mom * var * (m > 1 ? (double)m / (double)(m - 1) : 1.0));
+        } else {
+          mu[k] = RM ? RM[c] : 0;
+          var = RV ? RV[c] : 1;
+        }
+        T rs = 1 / sqrt(var + (T)eps), wc = W ? W[c] : 1, bc = B ? B[c] : 0;
+        M[c] = mu[k], R[c] = rs;
+        sc[k] = rs * wc, sh[k] = bc;
+      }
+      for (int64_t i = 0; i < N; i++) {
+        if (S == 1) {
+          const T *xr = X + i * C + c0;
+          T *yr = Y + i * C + c0;
+          GDL_OMP(omp simd)
+          for (int64_t k = 0; k < nc; k++) yr[k] = (xr[k] - mu[k]) * sc[k] + sh[k];
+        } else {
+          const T *xr = X + (i * C + c0) * S;
+          T *yr = Y + (i * C + c0) * S, a = sc[0], d = sh[0], mu0 = mu[0];
+          GDL_OMP(omp simd)
+          for (int64_t j = 0; j < S; j++) yr[j] = (xr[j] - mu0) * a + d;
+        }
+      }
     }
   });
 }
@@ -227,29 +273,56 @@ void gdl__batch_norm_bwd(gdl_ctx *ctx, gdl_node *n) {
   bool train = n->i[0];
   int64_t N, C, S;
   bn_dims(x, &N, &C, &S);
-  int64_t m = N * S;
+  int64_t m = N * S, cb = S == 1 ? BN_CB : 1, nblk = (C + cb - 1) / cb;
   const void *xs = gdl__contig(ctx, x), *ws = w ? gdl__contig(ctx, w) : NULL;
   GDL_FLOAT_SWITCH(x->dtype, T, {
     const T *X = xs, *W = ws, *DY = n->out->grad->data, *M = st->mean, *R = st->rstd;
     T *DX = gx ? gx->data : NULL, *DW = gw ? gw->data : NULL, *DB = gb ? gb->data : NULL;
     GDL_PARALLEL_FOR_IF(N * C * S > GDL_PAR_MIN)
-    for (int64_t c = 0; c < C; c++) {
-      T sg = 0, sgx = 0, wc = W ? W[c] : 1;
-      for (int64_t i = 0; i < N; i++)
-        for (int64_t j = 0; j < S; j++) {
-          int64_t p = (i * C + c) * S + j;
-          sg += DY[p];
-          sgx += DY[p] * (X[p] - M[c]) * R[c];
+    for (int64_t blk = 0; blk < nblk; blk++) {
+      int64_t c0 = blk * cb, nc = C - c0 < cb ? C - c0 : cb;
+      T sg[BN_CB] = {0}, sgx[BN_CB] = {0}, mu[BN_CB] = {0}, rs[BN_CB] = {0}, a[BN_CB], d[BN_CB], e[BN_CB];
+      for (int64_t k = 0; k < nc; k++) mu[k] = M[c0 + k], rs[k] = R[c0 + k];
+      if (S == 1) {
+        for (int64_t i = 0; i < N; i++) {
+          const T *xr = X + i * C + c0, *gr = DY + i * C + c0;
+          GDL_OMP(omp simd)
+          for (int64_t k = 0; k < nc; k++) sg[k] += gr[k], sgx[k] += gr[k] * (xr[k] - mu[k]) * rs[k];
         }
-      if (DW) DW[c] += sgx;
-      if (DB) DB[c] += sg;
+      } else {
+        T g = 0, gx0 = 0, mu0 = mu[0], rs0 = rs[0];
+        for (int64_t i = 0; i < N; i++) {
+          const T *xr = X + (i * C + c0) * S, *gr = DY + (i * C + c0) * S;
+          GDL_OMP(omp simd reduction(+ : g, gx0))
+          for (int64_t j = 0; j < S; j++) g += gr[j], gx0 += gr[j] * (xr[j] - mu0) * rs0;
+        }
+        sg[0] = g, sgx[0] = gx0;
+      }
+      for (int64_t k = 0; k < nc; k++) {
+        if (DW) DW[c0 + k] += sgx[k];
+        if (DB) DB[c0 + k] += sg[k];
+      }
       if (!DX) continue;
-      for (int64_t i = 0; i < N; i++)
-        for (int64_t j = 0; j < S; j++) {
-          int64_t p = (i * C + c) * S + j;
-          T xh = (X[p] - M[c]) * R[c];
-          DX[p] += train ? wc * R[c] / (T)m * ((T)m * DY[p] - sg - xh * sgx) : wc * R[c] * DY[p];
+      /* dx = a dy + d (x - mu) + e: a = w rs; train: d = -a rs sgx / m, e = -a sg / m */
+      for (int64_t k = 0; k < nc; k++) {
+        T wc = W ? W[c0 + k] : 1;
+        a[k] = wc * rs[k];
+        d[k] = train ? -a[k] * rs[k] * sgx[k] / (T)m : 0;
+        e[k] = train ? -a[k] * sg[k] / (T)m : 0;
+      }
+      for (int64_t i = 0; i < N; i++) {
+        if (S == 1) {
+          const T *xr = X + i * C + c0, *gr = DY + i * C + c0;
+          T *dr = DX + i * C + c0;
+          GDL_OMP(omp simd)
+          for (int64_t k = 0; k < nc; k++) dr[k] += a[k] * gr[k] + d[k] * (xr[k] - mu[k]) + e[k];
+        } else {
+          const T *xr = X + (i * C + c0) * S, *gr = DY + (i * C + c0) * S;
+          T *dr = DX + (i * C + c0) * S, a0 = a[0], d0 = d[0], e0 = e[0], mu0 = mu[0];
+          GDL_OMP(omp simd)
+          for (int64_t j = 0; j < S; j++) dr[j] += a0 * gr[j] + d0 * (xr[j] - mu0) + e0;
         }
+      }
     }
   });
 }
