@@ -260,6 +260,71 @@ static bool all_scaled(const rec *r) {
   return true;
 }
 
+/* ---- fused kernels: one map, spin 0, m >= 0 only (real maps) ----------------------
+ * Once a block is out of the scaled range, the rest of its l loop runs here with the
+ * recursion and the sums over l in registers (no lambda written to L1 and read back).
+ * l0: first l (the recursion's state holds lam_{l0-1}, lam_{l0}). */
+
+/* acc[b*16 + 0..3] += sum_l lam_l (a_re, a_im) split by the parity of l (even re, even
+ * im, odd re, odd im); ar, ai: coefficients by l (scaled by c_l) */
+static void fused_synth(const rec *r, int l, int L, const double *al, const double *be, const double *ar,
+                        const double *ai, vd *acc) {
+  vd x[NB], a[NB], b[NB], s[NB][4];
+  for (int k = 0; k < NB; k++) {
+    x[k] = r->x[k], a[k] = r->p0[k], b[k] = r->p1[k];
+    for (int q = 0; q < 4; q++) s[k][q] = acc[k * 16 + q];
+  }
+  if (l & 1) { /* odd start: one step alone */
+    vd R = vsplat(ar[l]), I = vsplat(ai[l]), A = vsplat(al[l]), B = vsplat(be[l]);
+#pragma GCC unroll 4
+    for (int k = 0; k < NB; k++) {
+      s[k][2] += b[k] * R, s[k][3] += b[k] * I;
+      vd t = (A * x[k] + B) * b[k] - a[k];
+      a[k] = b[k], b[k] = t;
+    }
+    l++;
+  }
+  for (; l + 1 < L; l += 2) { /* b: lam_l (even l), a: lam_{l-1}; two steps swap roles */
+    vd R0 = vsplat(ar[l]), I0 = vsplat(ai[l]), R1 = vsplat(ar[l + 1]), I1 = vsplat(ai[l + 1]);
+    vd A0 = vsplat(al[l]), B0 = vsplat(be[l]), A1 = vsplat(al[l + 1]), B1 = vsplat(be[l + 1]);
+#pragma GCC unroll 4
+    for (int k = 0; k < NB; k++) {
+      s[k][0] += b[k] * R0, s[k][1] += b[k] * I0;
+      a[k] = (A0 * x[k] + B0) * b[k] - a[k];
+      s[k][2] += a[k] * R1, s[k][3] += a[k] * I1;
+      b[k] = (A1 * x[k] + B1) * a[k] - b[k];
+    }
+  }
+  if (l < L)
+    for (int k = 0; k < NB; k++) s[k][0] += b[k] * ar[l], s[k][1] += b[k] * ai[l];
+  for (int k = 0; k < NB; k++)
+    for (int q = 0; q < 4; q++) acc[k * 16 + q] = s[k][q];
+}
+
+/* acc[l*4 + 0..1] += sum over the block of lam_l (E re, E im) for even l, (O re, O im)
+ * for odd l (E = u + v, O = u - v per vector) */
+static void fused_adjoint(const rec *r, int l, int L, const double *al, const double *be, const vd (*E)[4],
+                          const vd (*O)[4], vd *acc) {
+  vd x[NB], a[NB], b[NB];
+  for (int k = 0; k < NB; k++) x[k] = r->x[k], a[k] = r->p0[k], b[k] = r->p1[k];
+  for (; l < L; l++) {
+    const vd(*P)[4] = (l & 1) ? O : E;
+    vd A = vsplat(al[l]), B = vsplat(be[l]), t0 = acc[l * 4], t1 = acc[l * 4 + 1], u0 = b[0] * P[0][0],
+       u1 = b[0] * P[0][1];
+#pragma GCC unroll 4
+    for (int k = 1; k < NB; k++) {
+      if (k & 1) t0 += b[k] * P[k][0], t1 += b[k] * P[k][1];
+      else u0 += b[k] * P[k][0], u1 += b[k] * P[k][1];
+    }
+    acc[l * 4] = t0 + u0, acc[l * 4 + 1] = t1 + u1;
+#pragma GCC unroll 4
+    for (int k = 0; k < NB; k++) {
+      vd t = (A * x[k] + B) * b[k] - a[k];
+      a[k] = b[k], b[k] = t;
+    }
+  }
+}
+
 /* ---- per-thread workspace --------------------------------------------------------- */
 
 typedef struct {
@@ -312,22 +377,27 @@ static void synth_m(const gdl_sht_plan *p, work *w, int m, bool neg, const doubl
     double *f = w->cf + c * 4 * Lp;
     memset(f, 0, 4 * (size_t)Lp * sizeof(double));
     for (int l = l0; l < L; l++) {
-      const double *a = alm + 2 * (c * L2 + lm_index(l, m));
+      const double *a = alm + 2 * (c * L2 + gdl__alm_pos(L, l, m));
       f[l] = cl[l] * a[0], f[Lp + l] = cl[l] * a[1];
       if (neg) {
-        const double *b = alm + 2 * (c * L2 + lm_index(l, -m));
+        const double *b = alm + 2 * (c * L2 + gdl__alm_pos(L, l, -m));
         f[2 * Lp + l] = cl[l] * b[0], f[3 * Lp + l] = cl[l] * b[1];
       }
     }
   }
   int64_t colp = m - p->mlo, coln = -m - p->mlo;
   double sgs = (s & 1) ? -1 : 1, sgm = (m & 1) ? -1 : 1;
+  bool fuse = spin0 && !neg && nb == 1;
   for (int64_t pair0 = p->npair_pad - BL; pair0 >= 0; pair0 -= BL) { /* equator first */
     rec rp, rq;
     rec_start(&rp, p, &sP, pair0);
     if (!spin0) rec_start(&rq, p, &sQ, pair0);
     memset(w->acc, 0, (size_t)nb * NB * 16 * sizeof(vd));
     for (int lc0 = l0 & ~1; lc0 < L; lc0 += CL) {
+      if (fuse && !rp.scaled) {
+        fused_synth(&rp, lc0 > l0 ? lc0 : l0, L, w->al, w->beP, w->cf, w->cf + Lp, w->acc);
+        break;
+      }
       rec_chunk(&rp, lc0, l0, L, w->al, w->beP, w->lamP);
       if (!spin0) rec_chunk(&rq, lc0, l0, L, w->al, w->beQ, w->lamQ);
       for (int64_t c = 0; c < nb; c++) {
@@ -440,7 +510,10 @@ static void adj_m(const gdl_sht_plan *p, work *w, int m, bool neg, const double 
     for (int l = l0; l < L - 1; l++) w->beQ[l] = -w->beP[l];
   int64_t colp = m - p->mlo, coln = -m - p->mlo;
   double sgs = (s & 1) ? -1 : 1, sgm = (m & 1) ? -1 : 1;
-  memset(w->acc, 0, (size_t)nb * Lp * 4 * sizeof(vd));
+  bool fuse = spin0 && !neg && nb == 1;
+  /* accumulators are read for l in [l0 & ~1, L + CL) only */
+  for (int64_t c = 0; c < nb; c++)
+    memset(w->acc + c * Lp * 4 + (size_t)(l0 & ~1) * 4, 0, (size_t)(L + CL - (l0 & ~1)) * 4 * sizeof(vd));
   /* per (c, b): u, v, u', v' as re/im vectors, gathered once per block */
   vd(*X)[8] = (vd(*)[8])(w->acc + (size_t)nb * Lp * 4);
   for (int64_t pair0 = p->npair_pad - BL; pair0 >= 0; pair0 -= BL) { /* equator first */
@@ -465,20 +538,30 @@ static void adj_m(const gdl_sht_plan *p, work *w, int m, bool neg, const double 
         }
       }
     }
+    vd E[NB][4], O[NB][4]; /* spin 0: u +- v for +m (re, im) and -m (re, im) */
+    if (spin0)
+      for (int b = 0; b < NB; b++) {
+        vd *x = X[b];
+        E[b][0] = x[0] + x[2], E[b][1] = x[1] + x[3], O[b][0] = x[0] - x[2], O[b][1] = x[1] - x[3];
+        E[b][2] = x[4] + x[6], E[b][3] = x[5] + x[7], O[b][2] = x[4] - x[6], O[b][3] = x[5] - x[7];
+      }
     for (int lc0 = l0 & ~1; lc0 < L; lc0 += CL) {
+      if (fuse && !rp.scaled) {
+        fused_adjoint(&rp, lc0 > l0 ? lc0 : l0, L, w->al, w->beP, (const vd(*)[4])E, (const vd(*)[4])O, w->acc);
+        break;
+      }
       rec_chunk(&rp, lc0, l0, L, w->al, w->beP, w->lamP);
       if (!spin0) rec_chunk(&rq, lc0, l0, L, w->al, w->beQ, w->lamQ);
       for (int64_t c = 0; c < nb; c++) {
         vd(*Xc)[8] = X + c * NB;
         vd *acc = w->acc + c * Lp * 4;
         if (spin0) {
-          vd E[NB][4], O[NB][4]; /* u +- v for +m (re, im) and -m (re, im) */
-          for (int b = 0; b < NB; b++) {
-            E[b][0] = Xc[b][0] + Xc[b][2], E[b][1] = Xc[b][1] + Xc[b][3];
-            O[b][0] = Xc[b][0] - Xc[b][2], O[b][1] = Xc[b][1] - Xc[b][3];
-            E[b][2] = Xc[b][4] + Xc[b][6], E[b][3] = Xc[b][5] + Xc[b][7];
-            O[b][2] = Xc[b][4] - Xc[b][6], O[b][3] = Xc[b][5] - Xc[b][7];
-          }
+          if (nb > 1) /* E, O above are map 0's */
+            for (int b = 0; b < NB; b++) {
+              vd *x = Xc[b];
+              E[b][0] = x[0] + x[2], E[b][1] = x[1] + x[3], O[b][0] = x[0] - x[2], O[b][1] = x[1] - x[3];
+              E[b][2] = x[4] + x[6], E[b][3] = x[5] + x[7], O[b][2] = x[4] - x[6], O[b][3] = x[5] - x[7];
+            }
           for (int j = 0; j < CL; j += 2) {
             vd *a0 = acc + (size_t)(lc0 + j) * 4, *a1 = a0 + 4;
             vd t0 = a0[0], t1 = a0[1], t2 = a1[0], t3 = a1[1];
@@ -517,10 +600,10 @@ static void adj_m(const gdl_sht_plan *p, work *w, int m, bool neg, const double 
   for (int64_t c = 0; c < nb; c++) {
     const vd *acc = w->acc + c * Lp * 4;
     for (int l = l0; l < L; l++) {
-      double *a = alm + 2 * (c * L2 + lm_index(l, m));
+      double *a = alm + 2 * (c * L2 + gdl__alm_pos(L, l, m));
       a[0] = w->cl[l] * hsum(acc[l * 4]), a[1] = w->cl[l] * hsum(acc[l * 4 + 1]);
       if (neg) {
-        a = alm + 2 * (c * L2 + lm_index(l, -m));
+        a = alm + 2 * (c * L2 + gdl__alm_pos(L, l, -m));
         a[0] = w->cl[l] * hsum(acc[l * 4 + 2]), a[1] = w->cl[l] * hsum(acc[l * 4 + 3]);
       }
     }

@@ -87,7 +87,10 @@ static void phases(double phi0, int64_t M, double *ph) {
   }
 }
 
+/* a mod n in [0, n); no division in the common case |a| < n (rings of 2L-1 or more) */
 static inline int64_t pmod(int64_t a, int64_t n) {
+  if (a >= 0 && a < n) return a;
+  if (a < 0 && a >= -n) return a + n;
   a %= n;
   return a < 0 ? a + n : a;
 }
