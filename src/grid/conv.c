@@ -336,8 +336,11 @@ static void bias_bwd(gdl_dtype t, int64_t N, int64_t O, int64_t P, const void *d
     GDL_PARALLEL_FOR_IF(N * O * P > GDL_PAR_MIN)
     for (int64_t o = 0; o < O; o++) {
       T acc = 0;
-      for (int64_t n = 0; n < N; n++)
-        for (int64_t p = 0; p < P; p++) acc += DY[(n * O + o) * P + p];
+      for (int64_t n = 0; n < N; n++) {
+        const T *d = DY + (n * O + o) * P;
+        GDL_OMP(omp simd reduction(+ : acc)) /* vector partial sums, not one serial chain */
+        for (int64_t p = 0; p < P; p++) acc += d[p];
+      }
       DB[o] += acc;
     }
   });
