@@ -325,6 +325,84 @@ static void fused_adjoint(const rec *r, int l, int L, const double *al, const do
   }
 }
 
+/* One vector of ring pairs, any spin, +m and (neg) -m, into synth_m's accumulators
+ * A[16] (0..3: a P, 4..7: b P, 8..11: a Q, 12..15: b Q; each even re, even im, odd
+ * re, odd im). cf: the coefficients a re, a im, b re, b im, Lp apart. */
+static inline __attribute__((always_inline)) void fused_synth_vec(vd x, vd pa, vd pb, vd qa, vd qb, int l, int L,
+                                                                  const double *al, const double *beP,
+                                                                  const double *beQ, const double *cf, int Lp,
+                                                                  vd *A, bool hasQ, bool neg) {
+  const double *ar = cf, *ai = cf + Lp, *br = cf + 2 * Lp, *bi = cf + 3 * Lp;
+  vd s[16];
+  for (int q = 0; q < 16; q++) s[q] = A[q];
+#define ACC(o, V, j)                                      \
+  do {                                                    \
+    s[o] += (V) * ar[j], s[(o) + 1] += (V) * ai[j];       \
+    if (neg) s[(o) + 4] += (V) * br[j], s[(o) + 5] += (V) * bi[j]; \
+  } while (0)
+  if (l & 1) {
+    ACC(2, pb, l);
+    if (hasQ) ACC(10, qb, l);
+    vd t = (al[l] * x + beP[l]) * pb - pa;
+    pa = pb, pb = t;
+    if (hasQ) t = (al[l] * x + beQ[l]) * qb - qa, qa = qb, qb = t;
+    l++;
+  }
+  for (; l + 1 < L; l += 2) {
+    ACC(0, pb, l);
+    if (hasQ) ACC(8, qb, l);
+    pa = (al[l] * x + beP[l]) * pb - pa;
+    if (hasQ) qa = (al[l] * x + beQ[l]) * qb - qa;
+    ACC(2, pa, l + 1);
+    if (hasQ) ACC(10, qa, l + 1);
+    pb = (al[l + 1] * x + beP[l + 1]) * pa - pb;
+    if (hasQ) qb = (al[l + 1] * x + beQ[l + 1]) * qa - qb;
+  }
+  if (l < L) {
+    ACC(0, pb, l);
+    if (hasQ) ACC(8, qb, l);
+  }
+#undef ACC
+  for (int q = 0; q < 16; q++) A[q] = s[q];
+}
+
+/* The adjoint's general case (any spin, +m and -m) over the block's NB vectors:
+ *   acc[l*4 + 0..1] += P (u re, u im) + (-1)^l Q (v re, v im)
+ *   acc[l*4 + 2..3] += Q (u' re, u' im) + (-1)^l P (v' re, v' im)    (neg)
+ * X: u, v, u', v' per vector as adj_m gathers them; Q = P when !hasQ. */
+static inline __attribute__((always_inline)) void fused_adjoint_gen(const rec *rp, const rec *rq, int l, int L,
+                                                                    const double *al, const double *beP,
+                                                                    const double *beQ, const vd (*X)[8], vd *acc,
+                                                                    bool hasQ, bool neg) {
+  vd x[NB], pa[NB], pb[NB], qa[NB], qb[NB], Xo[NB][8]; /* Xo: v, v' negated (odd l) */
+  for (int k = 0; k < NB; k++) {
+    x[k] = rp->x[k], pa[k] = rp->p0[k], pb[k] = rp->p1[k];
+    qa[k] = hasQ ? rq->p0[k] : pa[k], qb[k] = hasQ ? rq->p1[k] : pb[k];
+    for (int q = 0; q < 8; q++) Xo[k][q] = (q & 2) ? -X[k][q] : X[k][q];
+  }
+  for (; l < L; l++) {
+    const vd(*Y)[8] = (l & 1) ? (const vd(*)[8])Xo : X;
+    vd t0 = acc[l * 4], t1 = acc[l * 4 + 1], u0 = vsplat(0), u1 = vsplat(0), t2 = vsplat(0), t3 = vsplat(0),
+       u2 = vsplat(0), u3 = vsplat(0);
+    if (neg) t2 = acc[l * 4 + 2], t3 = acc[l * 4 + 3];
+#pragma GCC unroll 4
+    for (int k = 0; k < NB; k++) {
+      vd P = pb[k], Q = hasQ ? qb[k] : pb[k];
+      t0 += P * Y[k][0], t1 += P * Y[k][1], u0 += Q * Y[k][2], u1 += Q * Y[k][3];
+      if (neg) t2 += Q * Y[k][4], t3 += Q * Y[k][5], u2 += P * Y[k][6], u3 += P * Y[k][7];
+    }
+    acc[l * 4] = t0 + u0, acc[l * 4 + 1] = t1 + u1;
+    if (neg) acc[l * 4 + 2] = t2 + u2, acc[l * 4 + 3] = t3 + u3;
+    vd A = vsplat(al[l]), B = vsplat(beP[l]), C = vsplat(beQ[l]);
+#pragma GCC unroll 4
+    for (int k = 0; k < NB; k++) {
+      vd t = (A * x[k] + B) * pb[k] - pa[k];
+      pa[k] = pb[k], pb[k] = t;
+      if (hasQ) t = (A * x[k] + C) * qb[k] - qa[k], qa[k] = qb[k], qb[k] = t;
+    }
+  }
+}
+
 /* ---- per-thread workspace --------------------------------------------------------- */
 
 typedef struct {
@@ -394,8 +472,22 @@ static void synth_m(const gdl_sht_plan *p, work *w, int m, bool neg, const doubl
     if (!spin0) rec_start(&rq, p, &sQ, pair0);
     memset(w->acc, 0, (size_t)nb * NB * 16 * sizeof(vd));
     for (int lc0 = l0 & ~1; lc0 < L; lc0 += CL) {
-      if (fuse && !rp.scaled) {
-        fused_synth(&rp, lc0 > l0 ? lc0 : l0, L, w->al, w->beP, w->cf, w->cf + Lp, w->acc);
+      if (nb == 1 && !rp.scaled && (spin0 || !rq.scaled)) { /* the rest in registers */
+        int l = lc0 > l0 ? lc0 : l0;
+        if (fuse) {
+          fused_synth(&rp, l, L, w->al, w->beP, w->cf, w->cf + Lp, w->acc);
+        } else {
+          const double *bq = spin0 ? w->beP : w->beQ;
+          for (int k = 0; k < NB; k++) {
+            vd qa = spin0 ? rp.p0[k] : rq.p0[k], qb = spin0 ? rp.p1[k] : rq.p1[k], *A = w->acc + k * 16;
+            if (spin0) /* complex maps: -m too */
+              fused_synth_vec(rp.x[k], rp.p0[k], rp.p1[k], qa, qb, l, L, w->al, w->beP, bq, w->cf, Lp, A, false, true);
+            else if (neg)
+              fused_synth_vec(rp.x[k], rp.p0[k], rp.p1[k], qa, qb, l, L, w->al, w->beP, bq, w->cf, Lp, A, true, true);
+            else
+              fused_synth_vec(rp.x[k], rp.p0[k], rp.p1[k], qa, qb, l, L, w->al, w->beP, bq, w->cf, Lp, A, true, false);
+          }
+        }
         break;
       }
       rec_chunk(&rp, lc0, l0, L, w->al, w->beP, w->lamP);
@@ -546,8 +638,18 @@ static void adj_m(const gdl_sht_plan *p, work *w, int m, bool neg, const double 
         E[b][2] = x[4] + x[6], E[b][3] = x[5] + x[7], O[b][2] = x[4] - x[6], O[b][3] = x[5] - x[7];
       }
     for (int lc0 = l0 & ~1; lc0 < L; lc0 += CL) {
-      if (fuse && !rp.scaled) {
-        fused_adjoint(&rp, lc0 > l0 ? lc0 : l0, L, w->al, w->beP, (const vd(*)[4])E, (const vd(*)[4])O, w->acc);
+      if (nb == 1 && !rp.scaled && (spin0 || !rq.scaled)) { /* the rest in registers */
+        int l = lc0 > l0 ? lc0 : l0;
+        const vd(*X0)[8] = (const vd(*)[8])X;
+        const double *bq = spin0 ? w->beP : w->beQ;
+        if (fuse)
+          fused_adjoint(&rp, l, L, w->al, w->beP, (const vd(*)[4])E, (const vd(*)[4])O, w->acc);
+        else if (spin0)
+          fused_adjoint_gen(&rp, &rp, l, L, w->al, w->beP, bq, X0, w->acc, false, true);
+        else if (neg)
+          fused_adjoint_gen(&rp, &rq, l, L, w->al, w->beP, bq, X0, w->acc, true, true);
+        else
+          fused_adjoint_gen(&rp, &rq, l, L, w->al, w->beP, bq, X0, w->acc, true, false);
         break;
       }
       rec_chunk(&rp, lc0, l0, L, w->al, w->beP, w->lamP);
