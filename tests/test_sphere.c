@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sphere/sphere_internal.h"
 #include "test.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -592,6 +593,40 @@ static void test_cli(const char *argv0) {
   if (system(cmd)) printf("could not remove %s\n", dir);
 }
 
+/* The azimuthal DFTs of odd ring lengths (dft.c's mixed-radix passes and Bluestein)
+ * against the defining sum, both signs, 8 and 16 columns. */
+static void test_dft(void) {
+  int64_t ns[] = {67, 148, 178, 511, 1023, 2047, 521, 1042};
+  for (int k = 0; k < 8; k++)
+    for (int h = 8; h <= 16; h += 8)
+      for (int sign = -1; sign <= 1; sign += 2) {
+        int64_t n = ns[k];
+        gdl__dft d;
+        CHECK(gdl__dft_init(&d, n, h, sign, FFTW_ESTIMATE) == GDL_OK, "dft init n=%lld", (long long)n);
+        fftw_complex *x = fftw_malloc(sizeof(fftw_complex) * (size_t)(n * h)), *y = fftw_malloc(sizeof(fftw_complex) * (size_t)(n * h));
+        fftw_complex *sc = fftw_malloc(sizeof(fftw_complex) * (size_t)(gdl__dft_scratch(&d) + 1));
+        for (int64_t i = 0; i < n * h; i++) x[i][0] = y[i][0] = gdl_rng_uniform(&rng) - 0.5, x[i][1] = y[i][1] = gdl_rng_uniform(&rng) - 0.5;
+        gdl__dft_exec(&d, y, sc);
+        double err = 0, mx = 0, *e = malloc(2 * (size_t)n * sizeof(double)); /* e^(sign 2 pi i k / n) */
+        for (int64_t i = 0; i < n; i++)
+          e[2 * i] = (double)cosl(2 * M_PI * (long double)i / n), e[2 * i + 1] = sign * (double)sinl(2 * M_PI * (long double)i / n);
+        for (int q = 0; q < h; q += 5) /* a few columns against the O(n^2) sum */
+          for (int64_t kk = 0; kk < n; kk++) {
+            long double re = 0, im = 0;
+            for (int64_t j = 0, jk = 0; j < n; j++, jk = jk + kk >= n ? jk + kk - n : jk + kk) {
+              double c = e[2 * jk], sn = e[2 * jk + 1];
+              re += x[q * n + j][0] * c - x[q * n + j][1] * sn, im += x[q * n + j][0] * sn + x[q * n + j][1] * c;
+            }
+            err = fmax(err, fmax(fabs((double)re - y[q * n + kk][0]), fabs((double)im - y[q * n + kk][1])));
+            mx = fmax(mx, fabs((double)re));
+          }
+        CHECK(err <= 1e-13 * mx, "dft n=%lld h=%d sign %d (%s): error %.2e of %.2e", (long long)n, h, sign,
+              d.mixed ? "mixed radix" : d.blue ? "Bluestein" : "FFTW", err, mx);
+        fftw_free(x), fftw_free(y), fftw_free(sc), free(e);
+        gdl__dft_free(&d);
+      }
+}
+
 int main(int argc, char **argv) {
   (void)argc;
   rng = gdl_rng_make(42);
@@ -599,6 +634,7 @@ int main(int argc, char **argv) {
   test_bad_input();
   test_ylm();
   test_adjoints();
+  test_dft();
   test_roundtrips();
   test_fixtures();
   test_healpix_analysis();

@@ -20,15 +20,19 @@
 #define GDL_SHT_CH 16 /* theta-resampling columns per FFTW batch */
 #define GDL_SHT_RB 8  /* rings per batched phi FFT (one AVX-512 vector across rings) */
 
-/* Batched in-place DFTs of any length (dft.c): FFTW, or Bluestein for lengths with a
- * large prime factor. */
+/* Batched in-place DFTs of any length (dft.c): FFTW; for lengths with a prime factor
+ * above 16 our own mixed-radix passes (prime factors up to 256, h a multiple of 8) or
+ * Bluestein. */
 typedef struct {
   int64_t n, M;
   int h, sign;
-  bool blue;
+  bool blue, mixed;
   fftw_plan p, pf, pb;
   double *chirp;
   fftw_complex *B;
+  int nf;
+  int64_t fac[64];  /* mixed: prime factors in pass order */
+  double *tw, *cs;  /* mixed: twiddles per pass; cos, sin tables per pass's prime */
 } gdl__dft;
 gdl_status gdl__dft_init(gdl__dft *d, int64_t n, int h, int sign, unsigned flags);
 void gdl__dft_free(gdl__dft *d);
