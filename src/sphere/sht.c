@@ -172,6 +172,7 @@ void gdl_sht_real_to_complex(int L, const double *c, double *a) {
  * rows of l in blocks so that both sides stay in cache. Real plans: m >= 0 only. */
 static void to_internal(const gdl_sht_plan *p, const double *u, double *a) {
   int L = p->L;
+#pragma omp parallel for schedule(dynamic, 1)
   for (int l0 = 0; l0 < L; l0 += 16)
     for (int m = p->real ? 0 : -(L - 1); m < L; m++)
       for (int l = l0 > abs(m) ? l0 : abs(m); l < l0 + 16 && l < L; l++) {
@@ -183,6 +184,7 @@ static void to_internal(const gdl_sht_plan *p, const double *u, double *a) {
 
 static void from_internal(const gdl_sht_plan *p, const double *a, double *u) {
   int L = p->L;
+#pragma omp parallel for schedule(dynamic, 1)
   for (int l0 = 0; l0 < L; l0 += 16)
     for (int m = p->real ? 0 : -(L - 1); m < L; m++)
       for (int l = l0 > abs(m) ? l0 : abs(m); l < l0 + 16 && l < L; l++) {
@@ -226,6 +228,7 @@ static void coeff_out(const gdl_sht_plan *p, const double *a, void *u, int64_t n
     double *b = tmp ? tmp : (double *)u + 2 * c * L2;
     from_internal(p, a + 2 * c * L2, b);
     if (p->real)
+#pragma omp parallel for schedule(static)
       for (int l = 0; l < L; l++) {
         b[2 * idx(l, 0) + 1] = 0;
         for (int m = 1; m <= l; m++) {
