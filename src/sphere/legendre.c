@@ -260,10 +260,12 @@ static bool all_scaled(const rec *r) {
   return true;
 }
 
-/* ---- fused kernels: one map, spin 0, m >= 0 only (real maps) ----------------------
+/* ---- fused kernels, one map -------------------------------------------------------
  * Once a block is out of the scaled range, the rest of its l loop runs here with the
  * recursion and the sums over l in registers (no lambda written to L1 and read back).
- * l0: first l (the recursion's state holds lam_{l0-1}, lam_{l0}). */
+ * l: first l (the recursion's state holds lam_{l-1}, lam_l). Spin 0 with m >= 0 only
+ * (real maps) takes the block's four vectors at once; the general case (any spin,
+ * +m and -m) one vector at a time in synthesis. */
 
 /* acc[b*16 + 0..3] += sum_l lam_l (a_re, a_im) split by the parity of l (even re, even
  * im, odd re, odd im); ar, ai: coefficients by l (scaled by c_l) */
@@ -400,6 +402,15 @@ static inline __attribute__((always_inline)) void fused_adjoint_gen(const rec *r
       pa[k] = pb[k], pb[k] = t;
       if (hasQ) t = (A * x[k] + C) * qb[k] - qa[k], qa[k] = qb[k], qb[k] = t;
     }
+  }
+}
+
+/* spin 0 adjoint: u + v (even l) and u - v (odd l) for +m (re, im) and -m (re, im) */
+static void even_odd(const vd (*X)[8], vd (*E)[4], vd (*O)[4]) {
+  for (int b = 0; b < NB; b++) {
+    const vd *x = X[b];
+    E[b][0] = x[0] + x[2], E[b][1] = x[1] + x[3], O[b][0] = x[0] - x[2], O[b][1] = x[1] - x[3];
+    E[b][2] = x[4] + x[6], E[b][3] = x[5] + x[7], O[b][2] = x[4] - x[6], O[b][3] = x[5] - x[7];
   }
 }
 
@@ -637,13 +648,8 @@ static void adj_m(const gdl_sht_plan *p, work *w, int m, bool neg, const double 
         }
       }
     }
-    vd E[NB][4], O[NB][4]; /* spin 0: u +- v for +m (re, im) and -m (re, im) */
-    if (spin0)
-      for (int b = 0; b < NB; b++) {
-        vd *x = X[b];
-        E[b][0] = x[0] + x[2], E[b][1] = x[1] + x[3], O[b][0] = x[0] - x[2], O[b][1] = x[1] - x[3];
-        E[b][2] = x[4] + x[6], E[b][3] = x[5] + x[7], O[b][2] = x[4] - x[6], O[b][3] = x[5] - x[7];
-      }
+    vd E[NB][4], O[NB][4]; /* map 0's, for spin 0 */
+    if (spin0) even_odd((const vd(*)[8])X, E, O);
     for (int lc0 = l0 & ~1; lc0 < L; lc0 += CL) {
       if (nb == 1 && !rp.scaled && (spin0 || !rq.scaled)) { /* the rest in registers */
         int l = lc0 > l0 ? lc0 : l0;
@@ -665,12 +671,7 @@ static void adj_m(const gdl_sht_plan *p, work *w, int m, bool neg, const double 
         vd(*Xc)[8] = X + c * NB;
         vd *acc = w->acc + c * Lp * 4;
         if (spin0) {
-          if (nb > 1) /* E, O above are map 0's */
-            for (int b = 0; b < NB; b++) {
-              vd *x = Xc[b];
-              E[b][0] = x[0] + x[2], E[b][1] = x[1] + x[3], O[b][0] = x[0] - x[2], O[b][1] = x[1] - x[3];
-              E[b][2] = x[4] + x[6], E[b][3] = x[5] + x[7], O[b][2] = x[4] - x[6], O[b][3] = x[5] - x[7];
-            }
+          if (nb > 1) even_odd((const vd(*)[8])Xc, E, O);
           for (int j = 0; j < CL; j += 2) {
             vd *a0 = acc + (size_t)(lc0 + j) * 4, *a1 = a0 + 4;
             vd t0 = a0[0], t1 = a0[1], t2 = a1[0], t3 = a1[1];
