@@ -473,10 +473,10 @@ static void synth_m(const gdl_sht_plan *p, work *w, int m, bool neg, const doubl
     double *f = w->cf + c * 4 * Lp;
     memset(f, 0, 4 * (size_t)Lp * sizeof(double));
     for (int l = l0; l < L; l++) {
-      const double *a = alm + 2 * (c * L2 + gdl__alm_pos(L, l, m));
+      const double *a = alm + 2 * (c * L2 + lm_index(l, m));
       f[l] = cl[l] * a[0], f[Lp + l] = cl[l] * a[1];
       if (neg) {
-        const double *b = alm + 2 * (c * L2 + gdl__alm_pos(L, l, -m));
+        const double *b = alm + 2 * (c * L2 + lm_index(l, -m));
         f[2 * Lp + l] = cl[l] * b[0], f[3 * Lp + l] = cl[l] * b[1];
       }
     }
@@ -710,10 +710,10 @@ static void adj_m(const gdl_sht_plan *p, work *w, int m, bool neg, const double 
   for (int64_t c = 0; c < nb; c++) {
     const vd *acc = w->acc + c * Lp * 4;
     for (int l = l0; l < L; l++) {
-      double *a = alm + 2 * (c * L2 + gdl__alm_pos(L, l, m));
+      double *a = alm + 2 * (c * L2 + lm_index(l, m));
       a[0] = w->cl[l] * hsum(acc[l * 4]), a[1] = w->cl[l] * hsum(acc[l * 4 + 1]);
       if (neg) {
-        a = alm + 2 * (c * L2 + gdl__alm_pos(L, l, -m));
+        a = alm + 2 * (c * L2 + lm_index(l, -m));
         a[0] = w->cl[l] * hsum(acc[l * 4 + 2]), a[1] = w->cl[l] * hsum(acc[l * 4 + 3]);
       }
     }

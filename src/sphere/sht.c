@@ -168,68 +168,42 @@ void gdl_sht_real_to_complex(int L, const double *c, double *a) {
   }
 }
 
-/* user layout (l^2 + l + m) <-> the internal m-major layout, complex double, one map;
- * rows of l in blocks so that both sides stay in cache. Real plans: m >= 0 only. */
-static void to_internal(const gdl_sht_plan *p, const double *u, double *a) {
-  int L = p->L;
-#pragma omp parallel for schedule(dynamic, 1)
-  for (int l0 = 0; l0 < L; l0 += 16)
-    for (int m = p->real ? 0 : -(L - 1); m < L; m++)
-      for (int l = l0 > abs(m) ? l0 : abs(m); l < l0 + 16 && l < L; l++) {
-        const double *x = u + 2 * idx(l, m);
-        double *y = a + 2 * gdl__alm_pos(L, l, m);
-        y[0] = x[0], y[1] = x[1];
-      }
-}
-
-static void from_internal(const gdl_sht_plan *p, const double *a, double *u) {
-  int L = p->L;
-#pragma omp parallel for schedule(dynamic, 1)
-  for (int l0 = 0; l0 < L; l0 += 16)
-    for (int m = p->real ? 0 : -(L - 1); m < L; m++)
-      for (int l = l0 > abs(m) ? l0 : abs(m); l < l0 + 16 && l < L; l++) {
-        const double *x = a + 2 * gdl__alm_pos(L, l, m);
-        double *y = u + 2 * idx(l, m);
-        y[0] = x[0], y[1] = x[1];
-      }
-}
-
 /* user coefficients -> internal complex double */
 static void coeff_in(const gdl_sht_plan *p, const void *u, double *a, int64_t nb) {
   int L = p->L;
   int64_t L2 = (int64_t)L * L;
-  bool f32 = p->flags & GDL_SHT_FLOAT32, rb = p->flags & GDL_SHT_REAL_BASIS;
-  double *tmp = f32 || rb ? malloc((size_t)(3 * L2) * sizeof(double)) : NULL;
-  GDL_ASSERT(tmp || !(f32 || rb), "sht: out of memory");
-  for (int64_t c = 0; c < nb; c++) {
-    const double *src = (const double *)u + 2 * c * L2;
-    if (rb) {
-      double *r = tmp + 2 * L2; /* the real coefficients after the complex ones */
-      for (int64_t i = 0; i < L2; i++) r[i] = f32 ? ((const float *)u)[c * L2 + i] : ((const double *)u)[c * L2 + i];
-      gdl_sht_real_to_complex(L, r, tmp);
-      src = tmp;
-    } else if (f32) {
-      for (int64_t i = 0; i < 2 * L2; i++) tmp[i] = ((const float *)u)[2 * c * L2 + i];
-      src = tmp;
+  bool f32 = p->flags & GDL_SHT_FLOAT32;
+  if (p->flags & GDL_SHT_REAL_BASIS) {
+    double *tmp = f32 ? malloc((size_t)L2 * sizeof(double)) : NULL;
+    for (int64_t c = 0; c < nb; c++) {
+      const double *src;
+      if (f32) {
+        GDL_ASSERT(tmp, "sht: out of memory");
+        for (int64_t i = 0; i < L2; i++) tmp[i] = ((const float *)u)[c * L2 + i];
+        src = tmp;
+      } else {
+        src = (const double *)u + c * L2;
+      }
+      gdl_sht_real_to_complex(L, src, a + 2 * c * L2);
     }
-    to_internal(p, src, a + 2 * c * L2);
+    free(tmp);
+  } else if (f32) {
+    for (int64_t i = 0; i < 2 * nb * L2; i++) a[i] = ((const float *)u)[i];
+  } else {
+    memcpy(a, u, (size_t)(2 * nb * L2) * sizeof(double));
   }
-  free(tmp);
 }
 
 /* internal -> user; real plans fill m < 0 from m > 0 */
-static void coeff_out(const gdl_sht_plan *p, const double *a, void *u, int64_t nb) {
+static void coeff_out(const gdl_sht_plan *p, double *a, void *u, int64_t nb) {
   int L = p->L;
   int64_t L2 = (int64_t)L * L;
-  bool f32 = p->flags & GDL_SHT_FLOAT32, rb = p->flags & GDL_SHT_REAL_BASIS;
-  double *tmp = f32 || rb ? malloc((size_t)(3 * L2) * sizeof(double)) : NULL;
-  GDL_ASSERT(tmp || !(f32 || rb), "sht: out of memory");
-  for (int64_t c = 0; c < nb; c++) {
-    double *b = tmp ? tmp : (double *)u + 2 * c * L2;
-    from_internal(p, a + 2 * c * L2, b);
-    if (p->real)
+  bool f32 = p->flags & GDL_SHT_FLOAT32;
+  if (p->real)
+    for (int64_t c = 0; c < nb; c++)
 #pragma omp parallel for schedule(static)
       for (int l = 0; l < L; l++) {
+        double *b = a + 2 * c * L2;
         b[2 * idx(l, 0) + 1] = 0;
         for (int m = 1; m <= l; m++) {
           double sg = (m & 1) ? -1 : 1;
@@ -237,18 +211,22 @@ static void coeff_out(const gdl_sht_plan *p, const double *a, void *u, int64_t n
           b[2 * idx(l, -m) + 1] = -sg * b[2 * idx(l, m) + 1];
         }
       }
-    if (rb) {
-      double *r = tmp + 2 * L2;
-      gdl_sht_complex_to_real(L, b, r);
-      for (int64_t i = 0; i < L2; i++) {
-        if (f32) ((float *)u)[c * L2 + i] = (float)r[i];
-        else ((double *)u)[c * L2 + i] = r[i];
-      }
-    } else if (f32) {
-      for (int64_t i = 0; i < 2 * L2; i++) ((float *)u)[2 * c * L2 + i] = (float)b[i];
+  if (p->flags & GDL_SHT_REAL_BASIS) {
+    double *tmp = malloc((size_t)L2 * sizeof(double));
+    GDL_ASSERT(tmp, "sht: out of memory");
+    for (int64_t c = 0; c < nb; c++) {
+      gdl_sht_complex_to_real(L, a + 2 * c * L2, tmp);
+      if (f32)
+        for (int64_t i = 0; i < L2; i++) ((float *)u)[c * L2 + i] = (float)tmp[i];
+      else
+        memcpy((double *)u + c * L2, tmp, (size_t)L2 * sizeof(double));
     }
+    free(tmp);
+  } else if (f32) {
+    for (int64_t i = 0; i < 2 * nb * L2; i++) ((float *)u)[i] = (float)a[i];
+  } else {
+    memcpy(u, a, (size_t)(2 * nb * L2) * sizeof(double));
   }
-  free(tmp);
 }
 
 /* ---- the four chains on internal arrays ----------------------------------------------- */
@@ -444,7 +422,7 @@ static double cdot(const gdl_sht_plan *p, const double *x, const double *y, int6
   for (int64_t c = 0; c < nb; c++)
     for (int l = 0; l < L; l++)
       for (int m = p->real ? 0 : -l; m <= l; m++) {
-        int64_t i = 2 * (c * L2 + gdl__alm_pos(L, l, m));
+        int64_t i = 2 * (c * L2 + idx(l, m));
         s += (p->real && m > 0 ? 2 : 1) * (x[i] * y[i] + x[i + 1] * y[i + 1]);
       }
   return s;

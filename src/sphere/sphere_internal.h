@@ -86,18 +86,8 @@ struct gdl_sht_plan {
   fftw_plan pl_f, pl_b, pw_f, pw_b;
 };
 
-/* Internal coefficient layout, m-major: per map, the columns m = 0, 1, ..., L-1, then
- * -1, ..., -(L-1), each holding l = |m| .. L-1 contiguously (the Legendre stage walks
- * l for fixed m; the user's l^2 + l + m order would put each step a row apart). */
-static inline int64_t gdl__alm_pos(int L, int l, int m) {
-  int64_t k = m < 0 ? -m : m, L1 = L;
-  int64_t col = m >= 0 ? k * L1 - k * (k - 1) / 2 : L1 * (L1 + 1) / 2 + (k - 1) * L1 - (k - 1) * k / 2;
-  return col + l - k;
-}
-
-/* Legendre stage (legendre.c). alm: complex double [nb][L^2] in the m-major layout
- * (all m; for real plans only m >= 0 is read/written). leg: complex double
- * [nb][nlr][nm]. */
+/* Legendre stage (legendre.c). alm: complex double [nb][L^2] (all m; for real
+ * plans only m >= 0 is read/written). leg: complex double [nb][nlr][nm]. */
 gdl_status gdl__leg_setup(gdl_sht_plan *p);
 void gdl__leg_synth(const gdl_sht_plan *p, const double *alm, double *leg, int64_t nb);
 void gdl__leg_adjoint(const gdl_sht_plan *p, const double *leg, double *alm, int64_t nb);
