@@ -2,6 +2,7 @@
  * the backward pass equals central differences of L = sum(w * out) with respect
  * to every leaf; and the float32 forward/backward equal the float64 ones. */
 #include "core/internal.h"
+#include "ops/blas.h"
 #include "test.h"
 
 typedef struct {
@@ -109,7 +110,51 @@ static void check_op(int op) {
   CHECK(variants > 0, "%s: no sample inputs", name);
 }
 
+/* gdl__gemm (and, where built, gdl's own AVX-512 sgemm, whose packing handles the
+ * transposes and edges) against a float64 reference over random sizes, leading
+ * dimensions, alpha and beta; with beta = 0 the old C (NaN here) must not leak in. */
+static void check_gemm(void) {
+  gdl_rng rng = gdl_rng_make(11);
+  const int64_t sizes[] = {1, 7, 8, 15, 16, 17, 47, 48, 49, 97, 193, 300};
+  for (int it = 0; it < 120; it++) {
+    int64_t m = sizes[gdl_rng_below(&rng, 12)], n = sizes[gdl_rng_below(&rng, 12)], k = sizes[gdl_rng_below(&rng, 12)];
+    bool ta = gdl_rng_below(&rng, 2), tb = gdl_rng_below(&rng, 2), f64 = it % 4 == 3;
+    double alpha = it % 3 ? 1 : -0.5, beta = it % 5 == 0 ? 0 : (it % 2 ? 1 : 0.25);
+    int64_t lda = (ta ? m : k) + (int64_t)gdl_rng_below(&rng, 3), ldb = (tb ? k : n) + (int64_t)gdl_rng_below(&rng, 3);
+    int64_t ldc = n + (int64_t)gdl_rng_below(&rng, 3), na = lda * (ta ? k : m), nb = ldb * (tb ? n : k), nc = ldc * m;
+    double *A = malloc(sizeof(double) * (size_t)(na + nb + 2 * nc)), *B = A + na, *C0 = B + nb, *C = C0 + nc;
+    for (int64_t i = 0; i < na + nb + nc; i++) A[i] = gdl_rng_uniform(&rng) - 0.5;
+    if (beta == 0)
+      for (int64_t i = 0; i < nc; i++) C0[i] = NAN;
+    float *a32 = malloc(sizeof(float) * (size_t)(na + nb + nc)), *b32 = a32 + na, *c32 = b32 + nb;
+    for (int64_t i = 0; i < na + nb + nc; i++) a32[i] = (float)A[i]; /* A, B, C0 are contiguous */
+    memcpy(C, C0, sizeof(double) * (size_t)nc);
+    if (f64) gdl__gemm(GDL_F64, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+#ifdef GDL_HAVE_AVX512_SGEMM
+    else if (it % 2) gdl__sgemm_avx512(ta, tb, m, n, k, (float)alpha, a32, lda, b32, ldb, (float)beta, c32, ldc);
+#endif
+    else gdl__gemm(GDL_F32, ta, tb, m, n, k, alpha, a32, lda, b32, ldb, beta, c32, ldc);
+    double err = 0;
+    for (int64_t i = 0; i < m; i++)
+      for (int64_t j = 0; j < ldc; j++) {
+        double ref = C0[i * ldc + j], got = f64 ? C[i * ldc + j] : c32[i * ldc + j];
+        if (j < n) {
+          double dot = 0;
+          for (int64_t p = 0; p < k; p++) dot += A[ta ? p * lda + i : i * lda + p] * B[tb ? j * ldb + p : p * ldb + j];
+          ref = alpha * dot + (beta == 0 ? 0 : beta * C0[i * ldc + j]);
+        }
+        err = fmax(err, isnan(ref) && isnan(got) ? 0 : fabs(got - ref)); /* (the untouched columns past n) */
+        if (isnan(got) != isnan(ref)) err = INFINITY;
+      }
+    CHECK(err < (f64 ? 1e-12 : 2e-5) * sqrt((double)k), "gemm %s m %lld n %lld k %lld ta %d tb %d beta %g: error %.3g",
+          f64 ? "f64" : "f32", (long long)m, (long long)n, (long long)k, ta, tb, beta, err);
+    free(A);
+    free(a32);
+  }
+}
+
 int main(void) {
+  check_gemm();
   for (int op = 0; op < gdl_op_count(); op++) check_op(op);
   return test_report();
 }

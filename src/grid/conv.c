@@ -6,12 +6,15 @@
  *     dcol_g   = W_g^T @ dy[n, g],  dx_n += col2im(dcol)               (data grad)
  *     dW_g    += dy[n, g] @ col_g^T                                    (weight grad)
  * The transposed convolution runs the same kernels with the roles of the forward
- * and the data gradient exchanged. Samples go through in chunks (below) so that
- * BLIS sees large products; results never depend on the thread count. */
+ * and the data gradient exchanged. Output rows go through in tiles (below) so that
+ * col never leaves the cache; results never depend on the thread count. */
 #include "core/internal.h"
 #include "gdl/grid.h"
 #include "ops/blas.h"
 #include "ops/sample.h"
+#ifdef __AVX512F__
+#include <immintrin.h>
+#endif
 
 typedef struct {
   int64_t N, C, O, G;                 /* batch, input and output channels, groups */
@@ -21,84 +24,120 @@ typedef struct {
 
 static int64_t vol(const int64_t *a) { return a[0] * a[1] * a[2]; }
 
-/* col[(c, kd, kh, kw), (od, oh, ow)] = x[c, od s - p + kd d, ...] or 0 outside. */
+/* d[i] = s[i] and d[i] += s[i] for i < n: the runs of im2col and col2im, often
+ * shorter than a vector (14 or 28 floats), hence the masked AVX-512 tails. */
+static inline void run_copy_double(double *restrict d, const double *restrict s, int64_t n) {
+  for (int64_t i = 0; i < n; i++) d[i] = s[i];
+}
+static inline void run_add_double(double *restrict d, const double *restrict s, int64_t n) {
+  for (int64_t i = 0; i < n; i++) d[i] += s[i];
+}
+#ifdef __AVX512F__
+static inline void run_copy_float(float *restrict d, const float *restrict s, int64_t n) {
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) _mm512_storeu_ps(d + i, _mm512_loadu_ps(s + i));
+  __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
+  if (i < n) _mm512_mask_storeu_ps(d + i, m, _mm512_maskz_loadu_ps(m, s + i));
+}
+static inline void run_add_float(float *restrict d, const float *restrict s, int64_t n) {
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) _mm512_storeu_ps(d + i, _mm512_add_ps(_mm512_loadu_ps(d + i), _mm512_loadu_ps(s + i)));
+  __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
+  if (i < n) _mm512_mask_storeu_ps(d + i, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, d + i), _mm512_maskz_loadu_ps(m, s + i)));
+}
+#else
+static inline void run_copy_float(float *restrict d, const float *restrict s, int64_t n) {
+  for (int64_t i = 0; i < n; i++) d[i] = s[i];
+}
+static inline void run_add_float(float *restrict d, const float *restrict s, int64_t n) {
+  for (int64_t i = 0; i < n; i++) d[i] += s[i];
+}
+#endif
+
+/* Walks output rows rho = od out[1] + oh in [r0, r1) of kernel offset (a, b) with
+ * the input row (id, ih) each reads: BODY sees rho, id, ih. */
+#define FOR_TILE_ROWS(g, r0, r1, a, b, BODY)                                                    \
+  do {                                                                                          \
+    int64_t od_ = (r0) / (g)->out[1], oh_ = (r0) % (g)->out[1];                                 \
+    for (int64_t rho = (r0); rho < (r1); rho++) {                                               \
+      int64_t id = od_ * (g)->s[0] - (g)->p[0] + (a) * (g)->d[0];                               \
+      int64_t ih = oh_ * (g)->s[1] - (g)->p[1] + (b) * (g)->d[1];                               \
+      if (++oh_ == (g)->out[1]) oh_ = 0, od_++;                                                 \
+      BODY                                                                                      \
+    }                                                                                           \
+  } while (0)
+
+/* For output rows rho in [r0, r1) (a tile; col has ld columns):
+ * col[(c, kd, kh, kw), (rho - r0, ow)] = x[c, od s - p + kd d, ...] or 0 outside. */
 #define DEFINE_IM2COL(T)                                                                        \
-  static void im2col_##T(const geom *g, const T *x, T *col, int64_t ld) {                       \
-    int64_t kv = vol(g->k);                                                                     \
+  static void im2col_##T(const geom *g, const T *x, T *col, int64_t ld, int64_t r0, int64_t r1) { \
+    int64_t kv = vol(g->k), W = g->out[2];                                                      \
     for (int64_t c = 0; c < g->C; c++)                                                          \
       for (int64_t r = 0; r < kv; r++) {                                                        \
         int64_t a = r / (g->k[1] * g->k[2]), b = r / g->k[2] % g->k[1], e = r % g->k[2];        \
         T *row = col + (c * kv + r) * ld;                                                       \
         const T *xc = x + c * vol(g->in);                                                       \
-        for (int64_t od = 0; od < g->out[0]; od++) {                                            \
-          int64_t id = od * g->s[0] - g->p[0] + a * g->d[0];                                    \
-          for (int64_t oh = 0; oh < g->out[1]; oh++) {                                          \
-            int64_t ih = oh * g->s[1] - g->p[1] + b * g->d[1];                                  \
-            T *dst = row + (od * g->out[1] + oh) * g->out[2];                                   \
-            if (id < 0 || id >= g->in[0] || ih < 0 || ih >= g->in[1]) {                         \
-              memset(dst, 0, sizeof(T) * (size_t)g->out[2]);                                    \
-              continue;                                                                         \
-            }                                                                                   \
-            const T *src = xc + (id * g->in[1] + ih) * g->in[2];                                \
-            int64_t off = e * g->d[2] - g->p[2]; /* iw = ow s + off */                          \
-            if (g->s[2] == 1) { /* zeros, one copied run, zeros */                              \
-              int64_t lo = off < 0 ? -off : 0, hi = g->in[2] - off;                            \
-              hi = hi < g->out[2] ? hi : g->out[2];                                             \
-              if (hi < lo) hi = lo;                                                             \
-              for (int64_t ow = 0; ow < lo; ow++) dst[ow] = 0;                                  \
-              memcpy(dst + lo, src + lo + off, sizeof(T) * (size_t)(hi - lo));                 \
-              for (int64_t ow = hi; ow < g->out[2]; ow++) dst[ow] = 0;                          \
-              continue;                                                                         \
-            }                                                                                   \
-            for (int64_t ow = 0; ow < g->out[2]; ow++) {                                        \
-              int64_t iw = ow * g->s[2] + off;                                                  \
-              dst[ow] = iw >= 0 && iw < g->in[2] ? src[iw] : 0;                                 \
-            }                                                                                   \
+        int64_t off = e * g->d[2] - g->p[2]; /* iw = ow s + off */                              \
+        int64_t lo = off < 0 ? -off : 0, hi = g->in[2] - off; /* stride 1: ow in [lo, hi) */   \
+        hi = hi < W ? hi : W;                                                                   \
+        if (hi < lo) hi = lo;                                                                   \
+        FOR_TILE_ROWS(g, r0, r1, a, b, {                                                        \
+          T *dst = row + (rho - r0) * W;                                                        \
+          if (id < 0 || id >= g->in[0] || ih < 0 || ih >= g->in[1]) {                           \
+            memset(dst, 0, sizeof(T) * (size_t)W);                                              \
+            continue;                                                                           \
           }                                                                                     \
-        }                                                                                       \
+          const T *src = xc + (id * g->in[1] + ih) * g->in[2];                                  \
+          if (g->s[2] == 1) { /* zeros, one copied run, zeros */                                \
+            for (int64_t ow = 0; ow < lo; ow++) dst[ow] = 0;                                    \
+            run_copy_##T(dst + lo, src + lo + off, hi - lo);                                    \
+            for (int64_t ow = hi; ow < W; ow++) dst[ow] = 0;                                    \
+            continue;                                                                           \
+          }                                                                                     \
+          for (int64_t ow = 0; ow < W; ow++) {                                                  \
+            int64_t iw = ow * g->s[2] + off;                                                    \
+            dst[ow] = iw >= 0 && iw < g->in[2] ? src[iw] : 0;                                   \
+          }                                                                                     \
+        });                                                                                     \
       }                                                                                         \
   }                                                                                             \
-  static void col2im_##T(const geom *g, const T *col, int64_t ld, T *x) { /* x += adjoint */   \
-    int64_t kv = vol(g->k);                                                                     \
+  /* x += the adjoint of im2col over the same rows */                                           \
+  static void col2im_##T(const geom *g, const T *col, int64_t ld, T *x, int64_t r0, int64_t r1) { \
+    int64_t kv = vol(g->k), W = g->out[2];                                                      \
     for (int64_t c = 0; c < g->C; c++)                                                          \
       for (int64_t r = 0; r < kv; r++) {                                                        \
         int64_t a = r / (g->k[1] * g->k[2]), b = r / g->k[2] % g->k[1], e = r % g->k[2];        \
         const T *row = col + (c * kv + r) * ld;                                                 \
         T *xc = x + c * vol(g->in);                                                             \
-        for (int64_t od = 0; od < g->out[0]; od++) {                                            \
-          int64_t id = od * g->s[0] - g->p[0] + a * g->d[0];                                    \
-          if (id < 0 || id >= g->in[0]) continue;                                               \
-          for (int64_t oh = 0; oh < g->out[1]; oh++) {                                          \
-            int64_t ih = oh * g->s[1] - g->p[1] + b * g->d[1];                                  \
-            if (ih < 0 || ih >= g->in[1]) continue;                                             \
-            const T *src = row + (od * g->out[1] + oh) * g->out[2];                             \
-            T *dst = xc + (id * g->in[1] + ih) * g->in[2];                                      \
-            int64_t off = e * g->d[2] - g->p[2];                                                \
-            if (g->s[2] == 1) {                                                                 \
-              int64_t lo = off < 0 ? -off : 0, hi = g->in[2] - off;                            \
-              hi = hi < g->out[2] ? hi : g->out[2];                                             \
-              for (int64_t ow = lo; ow < hi; ow++) dst[ow + off] += src[ow];                    \
-              continue;                                                                         \
-            }                                                                                   \
-            for (int64_t ow = 0; ow < g->out[2]; ow++) {                                        \
-              int64_t iw = ow * g->s[2] + off;                                                  \
-              if (iw >= 0 && iw < g->in[2]) dst[iw] += src[ow];                                 \
-            }                                                                                   \
+        int64_t off = e * g->d[2] - g->p[2];                                                    \
+        int64_t lo = off < 0 ? -off : 0, hi = g->in[2] - off;                                  \
+        hi = hi < W ? hi : W;                                                                   \
+        FOR_TILE_ROWS(g, r0, r1, a, b, {                                                        \
+          if (id < 0 || id >= g->in[0] || ih < 0 || ih >= g->in[1]) continue;                   \
+          const T *src = row + (rho - r0) * W;                                                  \
+          T *dst = xc + (id * g->in[1] + ih) * g->in[2];                                        \
+          if (g->s[2] == 1) {                                                                   \
+            if (hi > lo) run_add_##T(dst + lo + off, src + lo, hi - lo);                        \
+            continue;                                                                           \
           }                                                                                     \
-        }                                                                                       \
+          for (int64_t ow = 0; ow < W; ow++) {                                                  \
+            int64_t iw = ow * g->s[2] + off;                                                    \
+            if (iw >= 0 && iw < g->in[2]) dst[iw] += src[ow];                                   \
+          }                                                                                     \
+        });                                                                                     \
       }                                                                                         \
   }
 DEFINE_IM2COL(float)
 DEFINE_IM2COL(double)
 
-static void im2col(gdl_dtype t, const geom *g, const void *x, void *col, int64_t ld) {
-  if (t == GDL_F32) im2col_float(g, x, col, ld);
-  else im2col_double(g, x, col, ld);
+static void im2col(gdl_dtype t, const geom *g, const void *x, void *col, int64_t ld, int64_t r0, int64_t r1) {
+  if (t == GDL_F32) im2col_float(g, x, col, ld, r0, r1);
+  else im2col_double(g, x, col, ld, r0, r1);
 }
 
-static void col2im(gdl_dtype t, const geom *g, const void *col, int64_t ld, void *x) {
-  if (t == GDL_F32) col2im_float(g, col, ld, x);
-  else col2im_double(g, col, ld, x);
+static void col2im(gdl_dtype t, const geom *g, const void *col, int64_t ld, void *x, int64_t r0, int64_t r1) {
+  if (t == GDL_F32) col2im_float(g, col, ld, x, r0, r1);
+  else col2im_double(g, col, ld, x, r0, r1);
 }
 
 /* Depthwise convolutions (one input channel per group, as in MobileNet) run
@@ -173,37 +212,51 @@ DEFINE_DEPTHWISE(double)
 
 static bool depthwise(const geom *g) { return g->C == g->G && g->G > 1; }
 
-/* Samples go through in chunks whose columns sit side by side, so that each group
- * needs one GEMM per chunk rather than one per sample. Threads take whole chunks
- * (BLIS runs single-threaded inside them: one parallel region per call, which
- * stays fast when other programs share the cores); a lone chunk gets all threads
- * inside BLIS instead. Chunk sizes depend on the sizes only, never on the thread
- * count, and weight gradients are summed per chunk and then over chunks in order,
- * so results are the same on any number of threads. */
-#define CHUNK_BYTES ((size_t)8 << 20)
+/* Convolutions run tile by tile, a tile being a block of output columns small
+ * enough that its im2col block (col, one per thread) stays in the core's L2 cache
+ * (nothing of size |K| P goes through memory): a range of one sample's output rows
+ * for large images, or several whole samples side by side for small ones (so the
+ * GEMMs keep enough columns). One-sample tiles are column blocks of y, dy and dx
+ * and are used in place; several-sample tiles go through a buffer (out) of the
+ * tile's [O, columns]. The forward shares out the tiles; the backward shares out
+ * chunks of samples (their number depends on N only), sums weight gradients per
+ * chunk and then over chunks in order, so results are the same on any number of
+ * threads. A lone tile gets all threads inside the GEMM instead. */
+#define TILE_BYTES ((size_t)1 << 20)
 #define MIN_CHUNKS 8
 
 typedef struct {
-  int64_t size, count; /* samples per chunk, chunks */
-  int nbuf;            /* buffer sets: one per thread */
-  size_t colsz, outsz; /* bytes per buffer */
-} chunking;
+  int64_t S;         /* samples per tile (then all rows), or 1 */
+  int64_t rows, per; /* output rows per tile and tiles per sample (S = 1) */
+  int64_t cols;      /* most columns of a tile */
+  size_t colsz, outsz;
+} tiling;
 
-static chunking plan(const geom *g, size_t es) {
-  chunking c;
-  int64_t P = vol(g->out), per = (g->C * vol(g->k) + g->O) * P;
-  c.size = (int64_t)(CHUNK_BYTES / ((size_t)(per ? per : 1) * es));
-  int64_t most = (g->N + MIN_CHUNKS - 1) / MIN_CHUNKS; /* enough chunks to share out */
-  c.size = c.size < 1 ? 1 : (c.size > most ? most : c.size);
-  c.count = (g->N + c.size - 1) / c.size;
+static tiling tile_plan(const geom *g, size_t es, int64_t most_samples) {
+  tiling t = {.S = 1};
+  int64_t R = g->out[0] * g->out[1], P = vol(g->out), K = g->C * vol(g->k);
+  int64_t cap = (int64_t)TILE_BYTES / (K * (int64_t)es); /* columns that fit */
+  t.rows = cap / g->out[2];
+  t.rows = t.rows < 1 ? 1 : (t.rows > R ? R : t.rows);
+  if (t.rows == R) {
+    t.S = cap / P < 1 ? 1 : cap / P;
+    t.S = t.S > most_samples ? most_samples : t.S;
+  }
+  t.per = (R + t.rows - 1) / t.rows;
+  t.cols = t.S * t.rows * g->out[2];
+  t.colsz = (size_t)(K * t.cols) * es;
+  t.outsz = t.S > 1 ? (size_t)(g->O * t.cols) * es : 0;
+  return t;
+}
+
+/* buffers for a loop over `items`: one per thread when it runs in parallel. */
+static int nbufs(int64_t items) {
 #ifdef _OPENMP
-  c.nbuf = c.count > 1 ? omp_get_max_threads() : 1;
+  return items > 1 ? omp_get_max_threads() : 1;
 #else
-  c.nbuf = 1;
+  (void)items;
+  return 1;
 #endif
-  c.colsz = (size_t)(g->C * vol(g->k) * c.size * P) * es;
-  c.outsz = (size_t)(g->O * c.size * P) * es;
-  return c;
 }
 
 static int buf_index(void) {
@@ -214,35 +267,26 @@ static int buf_index(void) {
 #endif
 }
 
-/* col[:, b P + p] = im2col(x_{n0+b}) for b < B. */
-static void chunk_im2col(gdl_dtype t, const geom *g, const void *x, int64_t n0, int64_t B, char *col) {
+/* The tile: samples [n0, n0 + nb), output rows [r0, r1) of each, T columns. */
+typedef struct {
+  int64_t n0, nb, r0, r1, T;
+} tile;
+
+static tile tile_at(const geom *g, const tiling *tl, int64_t n0, int64_t nb, int64_t r) {
+  int64_t R = g->out[0] * g->out[1];
+  tile t = {.n0 = n0, .nb = nb, .r0 = r * tl->rows};
+  t.r1 = t.r0 + tl->rows < R ? t.r0 + tl->rows : R;
+  t.T = nb * (t.r1 - t.r0) * g->out[2];
+  return t;
+}
+
+/* col[:, b P + ...] = im2col of sample n0 + b over the tile's rows. */
+static void tile_im2col(gdl_dtype t, const geom *g, const void *x, const tile *tt, char *col) {
   size_t es = gdl_dtype_size(t);
-  int64_t P = vol(g->out), Pin = vol(g->in);
-  for (int64_t b = 0; b < B; b++)
-    im2col(t, g, (const char *)x + (size_t)((n0 + b) * g->C * Pin) * es, col + (size_t)(b * P) * es, B * P);
-}
-
-/* [B, O, P] (sample major) <-> [O, B P] (the chunk's columns). */
-static void chunk_gather(const geom *g, size_t es, const void *y, int64_t n0, int64_t B, char *buf) {
-  size_t row = (size_t)vol(g->out) * es;
-  for (int64_t b = 0; b < B; b++)
-    for (int64_t o = 0; o < g->O; o++)
-      memcpy(buf + (size_t)(o * B + b) * row, (const char *)y + (size_t)((n0 + b) * g->O + o) * row, row);
-}
-
-static void chunk_scatter(gdl_dtype t, const geom *g, const char *buf, int64_t n0, int64_t B, void *y, double beta) {
-  int64_t P = vol(g->out);
-  GDL_FLOAT_SWITCH(t, T, {
-    const T *src = (const T *)buf;
-    T *Y = y;
-    for (int64_t b = 0; b < B; b++)
-      for (int64_t o = 0; o < g->O; o++) {
-        const T *s = src + (o * B + b) * P;
-        T *d = Y + ((n0 + b) * g->O + o) * P;
-        if (beta == 0) memcpy(d, s, sizeof(T) * (size_t)P);
-        else for (int64_t p = 0; p < P; p++) d[p] += s[p];
-      }
-  });
+  int64_t Pin = vol(g->in), Pt = (tt->r1 - tt->r0) * g->out[2];
+  for (int64_t b = 0; b < tt->nb; b++)
+    im2col(t, g, (const char *)x + (size_t)((tt->n0 + b) * g->C * Pin) * es, col + (size_t)(b * Pt) * es, tt->T,
+           tt->r0, tt->r1);
 }
 
 /* y = conv(x) (beta 0) or y += conv(x) (beta 1). */
@@ -255,20 +299,32 @@ static void fwd_data(gdl_ctx *ctx, gdl_dtype t, const geom *g, const void *x, co
   }
   size_t es = gdl_dtype_size(t);
   int64_t P = vol(g->out), Og = g->O / g->G, K = g->C / g->G * vol(g->k);
-  chunking c = plan(g, es);
-  char *cols = gdl__ctx_alloc_raw(ctx, c.colsz * (size_t)c.nbuf), *outs = gdl__ctx_alloc_raw(ctx, c.outsz * (size_t)c.nbuf);
-  GDL_OMP(omp parallel for schedule(static) if (c.count > 1))
-  for (int64_t ch = 0; ch < c.count; ch++) {
-    int64_t n0 = ch * c.size, B = g->N - n0 < c.size ? g->N - n0 : c.size, ld = B * P;
-    char *col = cols + c.colsz * (size_t)buf_index(), *out = outs + c.outsz * (size_t)buf_index();
-    chunk_im2col(t, g, x, n0, B, col);
-    /* One sample: the product lands in y itself (its [O, P] block is the chunk's layout). */
-    bool direct = B == 1;
-    char *dst = direct ? (char *)y + (size_t)(n0 * g->O * P) * es : out;
+  tiling tl = tile_plan(g, es, g->N);
+  int64_t items = (g->N + tl.S - 1) / tl.S * tl.per;
+  int nb = nbufs(items);
+  char *cols = gdl__ctx_alloc_raw(ctx, tl.colsz * (size_t)nb), *outs = gdl__ctx_alloc_raw(ctx, tl.outsz * (size_t)nb + 1);
+  GDL_OMP(omp parallel for schedule(static) if (items > 1))
+  for (int64_t it = 0; it < items; it++) {
+    int64_t n0 = it / tl.per * tl.S;
+    tile tt = tile_at(g, &tl, n0, g->N - n0 < tl.S ? g->N - n0 : tl.S, it % tl.per);
+    char *col = cols + tl.colsz * (size_t)buf_index(), *out = outs + tl.outsz * (size_t)buf_index();
+    tile_im2col(t, g, x, &tt, col);
+    bool direct = tt.nb == 1; /* a column block of y itself */
+    char *dst = direct ? (char *)y + (size_t)(n0 * g->O * P + tt.r0 * g->out[2]) * es : out;
+    int64_t ldd = direct ? P : tt.T;
     for (int64_t gi = 0; gi < g->G; gi++)
-      gdl__gemm(t, false, false, Og, ld, K, 1, (const char *)w + (size_t)(gi * Og * K) * es, K,
-                col + (size_t)(gi * K * ld) * es, ld, direct ? beta : 0, dst + (size_t)(gi * Og * ld) * es, ld);
-    if (!direct) chunk_scatter(t, g, out, n0, B, y, beta);
+      gdl__gemm(t, false, false, Og, tt.T, K, 1, (const char *)w + (size_t)(gi * Og * K) * es, K,
+                col + (size_t)(gi * K * tt.T) * es, tt.T, direct ? beta : 0, dst + (size_t)(gi * Og * ldd) * es, ldd);
+    if (direct) continue;
+    GDL_FLOAT_SWITCH(t, T, {
+      for (int64_t b = 0; b < tt.nb; b++)
+        for (int64_t o = 0; o < g->O; o++) {
+          const T *src = (const T *)out + o * tt.T + b * P;
+          T *d = (T *)y + ((n0 + b) * g->O + o) * P;
+          if (beta == 0) memcpy(d, src, sizeof(T) * (size_t)P);
+          else for (int64_t p = 0; p < P; p++) d[p] += src[p];
+        }
+    });
   }
 }
 
@@ -282,37 +338,58 @@ static void bwd(gdl_ctx *ctx, gdl_dtype t, const geom *g, const void *x, const v
   }
   size_t es = gdl_dtype_size(t);
   int64_t P = vol(g->out), Pin = vol(g->in), Og = g->O / g->G, K = g->C / g->G * vol(g->k), wsz = g->O * K;
-  chunking c = plan(g, es);
-  char *cols = gdl__ctx_alloc_raw(ctx, c.colsz * (size_t)c.nbuf), *dys = gdl__ctx_alloc_raw(ctx, c.outsz * (size_t)c.nbuf);
-  char *part = dw ? gdl__ctx_alloc_raw(ctx, (size_t)(wsz * c.count) * es) : NULL; /* per-chunk weight gradients (beta 0) */
-  GDL_OMP(omp parallel for schedule(static) if (c.count > 1))
-  for (int64_t ch = 0; ch < c.count; ch++) {
-    int64_t n0 = ch * c.size, B = g->N - n0 < c.size ? g->N - n0 : c.size, ld = B * P;
-    char *col = cols + c.colsz * (size_t)buf_index(), *dyb = dys + c.outsz * (size_t)buf_index();
-    if (B == 1) dyb = (char *)dy + (size_t)(n0 * g->O * P) * es; /* already the chunk's layout */
-    else chunk_gather(g, es, dy, n0, B, dyb);
-    if (dw) {
-      chunk_im2col(t, g, x, n0, B, col);
-      for (int64_t gi = 0; gi < g->G; gi++)
-        gdl__gemm(t, false, true, Og, K, ld, 1, dyb + (size_t)(gi * Og * ld) * es, ld, col + (size_t)(gi * K * ld) * es,
-                  ld, 0, part + (size_t)(ch * wsz + gi * Og * K) * es, K);
-    }
-    if (dx) {
-      for (int64_t gi = 0; gi < g->G; gi++)
-        gdl__gemm(t, true, false, K, ld, Og, 1, (const char *)w + (size_t)(gi * Og * K) * es, K,
-                  dyb + (size_t)(gi * Og * ld) * es, ld, 0, col + (size_t)(gi * K * ld) * es, ld);
-      for (int64_t b = 0; b < B; b++)
-        col2im(t, g, col + (size_t)(b * P) * es, ld, (char *)dx + (size_t)((n0 + b) * g->C * Pin) * es);
-    }
+  int64_t size = (g->N + MIN_CHUNKS - 1) / MIN_CHUNKS, count = (g->N + size - 1) / size; /* chunks of samples */
+  tiling tl = tile_plan(g, es, size);
+  int nb = nbufs(count);
+  char *cols = gdl__ctx_alloc_raw(ctx, tl.colsz * (size_t)nb), *dys = gdl__ctx_alloc_raw(ctx, tl.outsz * (size_t)nb + 1);
+  char *part = NULL; /* per-chunk weight gradients */
+  if (dw) {
+    part = gdl__ctx_alloc_raw(ctx, (size_t)(wsz * count) * es);
+    memset(part, 0, (size_t)(wsz * count) * es);
+  }
+  GDL_OMP(omp parallel for schedule(static) if (count > 1))
+  for (int64_t ch = 0; ch < count; ch++) {
+    char *col = cols + tl.colsz * (size_t)buf_index(), *dyb = dys + tl.outsz * (size_t)buf_index();
+    int64_t end = (ch + 1) * size < g->N ? (ch + 1) * size : g->N;
+    for (int64_t n0 = ch * size; n0 < end; n0 += tl.S)
+      for (int64_t r = 0; r < tl.per; r++) {
+        tile tt = tile_at(g, &tl, n0, end - n0 < tl.S ? end - n0 : tl.S, r);
+        /* dy's tile: a column block of dy itself, or gathered into [O, T] */
+        const char *dyt = (const char *)dy + (size_t)(n0 * g->O * P + tt.r0 * g->out[2]) * es;
+        int64_t ldy = P;
+        if (tt.nb > 1) {
+          for (int64_t o = 0; o < g->O; o++)
+            for (int64_t b = 0; b < tt.nb; b++)
+              memcpy(dyb + (size_t)(o * tt.T + b * P) * es, (const char *)dy + (size_t)(((n0 + b) * g->O + o) * P) * es,
+                     (size_t)P * es);
+          dyt = dyb;
+          ldy = tt.T;
+        }
+        if (dw) {
+          tile_im2col(t, g, x, &tt, col);
+          for (int64_t gi = 0; gi < g->G; gi++)
+            gdl__gemm(t, false, true, Og, K, tt.T, 1, dyt + (size_t)(gi * Og * ldy) * es, ldy,
+                      col + (size_t)(gi * K * tt.T) * es, tt.T, 1, part + (size_t)(ch * wsz + gi * Og * K) * es, K);
+        }
+        if (dx) {
+          for (int64_t gi = 0; gi < g->G; gi++)
+            gdl__gemm(t, true, false, K, tt.T, Og, 1, (const char *)w + (size_t)(gi * Og * K) * es, K,
+                      dyt + (size_t)(gi * Og * ldy) * es, ldy, 0, col + (size_t)(gi * K * tt.T) * es, tt.T);
+          int64_t Pt = (tt.r1 - tt.r0) * g->out[2];
+          for (int64_t b = 0; b < tt.nb; b++)
+            col2im(t, g, col + (size_t)(b * Pt) * es, tt.T, (char *)dx + (size_t)((n0 + b) * g->C * Pin) * es, tt.r0,
+                   tt.r1);
+        }
+      }
   }
   if (!dw) return;
   GDL_FLOAT_SWITCH(t, T, {
     T *W = dw;
     const T *PW = (const T *)part;
-    GDL_PARALLEL_FOR_IF(wsz * c.count > GDL_PAR_MIN)
+    GDL_PARALLEL_FOR_IF(wsz * count > GDL_PAR_MIN)
     for (int64_t i = 0; i < wsz; i++) {
       T acc = 0;
-      for (int64_t ch = 0; ch < c.count; ch++) acc += PW[ch * wsz + i];
+      for (int64_t ch = 0; ch < count; ch++) acc += PW[ch * wsz + i];
       W[i] += acc;
     }
   });

@@ -18,10 +18,23 @@
 /* Threads BLAS may use for a call made here (1 inside an OpenMP region). */
 int gdl__blas_threads(void);
 
+#ifdef __AVX512F__
+/* gdl's own single-threaded float32 GEMM (sgemm.c), faster than BLIS on AVX-512. */
+#define GDL_HAVE_AVX512_SGEMM 1
+void gdl__sgemm_avx512(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
+                       const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
+#endif
+
 static inline void gdl__gemm(gdl_dtype t, bool ta, bool tb, int64_t m, int64_t n, int64_t k,
                              double alpha, const void *a, int64_t lda, const void *b, int64_t ldb,
                              double beta, void *c, int64_t ldc) {
   if (m == 0 || n == 0) return;
+#ifdef GDL_HAVE_AVX512_SGEMM
+  if (t == GDL_F32 && gdl__blas_threads() == 1) {
+    gdl__sgemm_avx512(ta, tb, m, n, k, (float)alpha, a, lda, b, ldb, (float)beta, c, ldc);
+    return;
+  }
+#endif
 #ifdef GDL_HAVE_BLIS
   rntm_t rntm = BLIS_RNTM_INITIALIZER;
   /* Small products finish before a second thread would start: keep them on one. */
