@@ -24,45 +24,56 @@ typedef struct {
 
 static int64_t vol(const int64_t *a) { return a[0] * a[1] * a[2]; }
 
-/* d[i] = s[i] and d[i] += s[i] for i < n: the runs of im2col and col2im, often
- * shorter than a vector (14 or 28 floats), hence the masked AVX-512 tails. */
-static inline void run_copy_double(double *restrict d, const double *restrict s, int64_t n) {
-  for (int64_t i = 0; i < n; i++) d[i] = s[i];
+/* The rows of im2col and col2im at stride 1: d[ow] = s[ow + off] for ow in [lo, hi)
+ * and 0 elsewhere in [0, W), and x[ow + off] += s[ow] for ow in [lo, hi). Rows are
+ * often shorter than a vector (14 or 28 floats), hence masked AVX-512 loads and
+ * stores (masked-off lanes are never touched, even outside the array). */
+static inline void row_gather_double(double *restrict d, const double *restrict s, int64_t off, int64_t lo, int64_t hi,
+                                     int64_t W) {
+  for (int64_t ow = 0; ow < W; ow++) d[ow] = ow >= lo && ow < hi ? s[ow + off] : 0;
 }
-static inline void run_add_double(double *restrict d, const double *restrict s, int64_t n) {
-  for (int64_t i = 0; i < n; i++) d[i] += s[i];
+static inline void row_add_double(double *restrict x, const double *restrict s, int64_t off, int64_t lo, int64_t hi) {
+  for (int64_t ow = lo; ow < hi; ow++) x[ow + off] += s[ow];
 }
 #ifdef __AVX512F__
-static inline void run_copy_float(float *restrict d, const float *restrict s, int64_t n) {
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16) _mm512_storeu_ps(d + i, _mm512_loadu_ps(s + i));
-  __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
-  if (i < n) _mm512_mask_storeu_ps(d + i, m, _mm512_maskz_loadu_ps(m, s + i));
+static inline __mmask16 lanes(int64_t from, int64_t to) { /* lanes i with from <= i < to, of 16 */
+  from = from < 0 ? 0 : from;
+  to = to > 16 ? 16 : to;
+  return to <= from ? 0 : (__mmask16)(((1u << (to - from)) - 1) << from);
 }
-static inline void run_add_float(float *restrict d, const float *restrict s, int64_t n) {
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16) _mm512_storeu_ps(d + i, _mm512_add_ps(_mm512_loadu_ps(d + i), _mm512_loadu_ps(s + i)));
-  __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
-  if (i < n) _mm512_mask_storeu_ps(d + i, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, d + i), _mm512_maskz_loadu_ps(m, s + i)));
+static inline void row_gather_float(float *restrict d, const float *restrict s, int64_t off, int64_t lo, int64_t hi,
+                                    int64_t W) {
+  for (int64_t o = 0; o < W; o += 16)
+    _mm512_mask_storeu_ps(d + o, lanes(0, W - o), _mm512_maskz_loadu_ps(lanes(lo - o, hi - o), s + o + off));
+}
+static inline void row_add_float(float *restrict x, const float *restrict s, int64_t off, int64_t lo, int64_t hi) {
+  for (int64_t o = 0; o < hi; o += 16) {
+    __mmask16 m = lanes(lo - o, hi - o);
+    _mm512_mask_storeu_ps(x + o + off, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, x + o + off), _mm512_maskz_loadu_ps(m, s + o)));
+  }
 }
 #else
-static inline void run_copy_float(float *restrict d, const float *restrict s, int64_t n) {
-  for (int64_t i = 0; i < n; i++) d[i] = s[i];
+static inline void row_gather_float(float *restrict d, const float *restrict s, int64_t off, int64_t lo, int64_t hi,
+                                    int64_t W) {
+  for (int64_t ow = 0; ow < W; ow++) d[ow] = ow >= lo && ow < hi ? s[ow + off] : 0;
 }
-static inline void run_add_float(float *restrict d, const float *restrict s, int64_t n) {
-  for (int64_t i = 0; i < n; i++) d[i] += s[i];
+static inline void row_add_float(float *restrict x, const float *restrict s, int64_t off, int64_t lo, int64_t hi) {
+  for (int64_t ow = lo; ow < hi; ow++) x[ow + off] += s[ow];
 }
 #endif
 
 /* Walks output rows rho = od out[1] + oh in [r0, r1) of kernel offset (a, b) with
- * the input row (id, ih) each reads: BODY sees rho, id, ih. */
+ * the input row (id, ih) each reads and whether it is inside: BODY sees rho, id,
+ * ih and inside. */
 #define FOR_TILE_ROWS(g, r0, r1, a, b, BODY)                                                    \
   do {                                                                                          \
-    int64_t od_ = (r0) / (g)->out[1], oh_ = (r0) % (g)->out[1];                                 \
+    const int64_t OH_ = (g)->out[1], s0_ = (g)->s[0], s1_ = (g)->s[1];                          \
+    const int64_t id0_ = (a) * (g)->d[0] - (g)->p[0], ih0_ = (b) * (g)->d[1] - (g)->p[1];       \
+    int64_t od_ = (r0) / OH_, oh_ = (r0) % OH_;                                                 \
     for (int64_t rho = (r0); rho < (r1); rho++) {                                               \
-      int64_t id = od_ * (g)->s[0] - (g)->p[0] + (a) * (g)->d[0];                               \
-      int64_t ih = oh_ * (g)->s[1] - (g)->p[1] + (b) * (g)->d[1];                               \
-      if (++oh_ == (g)->out[1]) oh_ = 0, od_++;                                                 \
+      int64_t id = od_ * s0_ + id0_, ih = oh_ * s1_ + ih0_;                                     \
+      bool inside = id >= 0 && id < (g)->in[0] && ih >= 0 && ih < (g)->in[1];                   \
+      if (++oh_ == OH_) oh_ = 0, od_++;                                                         \
       BODY                                                                                      \
     }                                                                                           \
   } while (0)
@@ -71,58 +82,49 @@ static inline void run_add_float(float *restrict d, const float *restrict s, int
  * col[(c, kd, kh, kw), (rho - r0, ow)] = x[c, od s - p + kd d, ...] or 0 outside. */
 #define DEFINE_IM2COL(T)                                                                        \
   static void im2col_##T(const geom *g, const T *x, T *col, int64_t ld, int64_t r0, int64_t r1) { \
-    int64_t kv = vol(g->k), W = g->out[2];                                                      \
+    const int64_t kv = vol(g->k), W = g->out[2], IW = g->in[2], plane = g->in[1] * IW;          \
     for (int64_t c = 0; c < g->C; c++)                                                          \
       for (int64_t r = 0; r < kv; r++) {                                                        \
         int64_t a = r / (g->k[1] * g->k[2]), b = r / g->k[2] % g->k[1], e = r % g->k[2];        \
         T *row = col + (c * kv + r) * ld;                                                       \
         const T *xc = x + c * vol(g->in);                                                       \
         int64_t off = e * g->d[2] - g->p[2]; /* iw = ow s + off */                              \
-        int64_t lo = off < 0 ? -off : 0, hi = g->in[2] - off; /* stride 1: ow in [lo, hi) */   \
-        hi = hi < W ? hi : W;                                                                   \
-        if (hi < lo) hi = lo;                                                                   \
+        int64_t lo = off < 0 ? -off : 0, hi = IW - off < W ? IW - off : W; /* stride 1 */        \
         FOR_TILE_ROWS(g, r0, r1, a, b, {                                                        \
           T *dst = row + (rho - r0) * W;                                                        \
-          if (id < 0 || id >= g->in[0] || ih < 0 || ih >= g->in[1]) {                           \
-            memset(dst, 0, sizeof(T) * (size_t)W);                                              \
-            continue;                                                                           \
-          }                                                                                     \
-          const T *src = xc + (id * g->in[1] + ih) * g->in[2];                                  \
-          if (g->s[2] == 1) { /* zeros, one copied run, zeros */                                \
-            for (int64_t ow = 0; ow < lo; ow++) dst[ow] = 0;                                    \
-            run_copy_##T(dst + lo, src + lo + off, hi - lo);                                    \
-            for (int64_t ow = hi; ow < W; ow++) dst[ow] = 0;                                    \
+          const T *src = xc + (inside ? id * plane + ih * IW : 0);                              \
+          if (g->s[2] == 1) {                                                                   \
+            row_gather_##T(dst, src, off, inside ? lo : 0, inside ? hi : 0, W);                 \
             continue;                                                                           \
           }                                                                                     \
           for (int64_t ow = 0; ow < W; ow++) {                                                  \
             int64_t iw = ow * g->s[2] + off;                                                    \
-            dst[ow] = iw >= 0 && iw < g->in[2] ? src[iw] : 0;                                   \
+            dst[ow] = inside && iw >= 0 && iw < IW ? src[iw] : 0;                               \
           }                                                                                     \
         });                                                                                     \
       }                                                                                         \
   }                                                                                             \
   /* x += the adjoint of im2col over the same rows */                                           \
   static void col2im_##T(const geom *g, const T *col, int64_t ld, T *x, int64_t r0, int64_t r1) { \
-    int64_t kv = vol(g->k), W = g->out[2];                                                      \
+    const int64_t kv = vol(g->k), W = g->out[2], IW = g->in[2], plane = g->in[1] * IW;          \
     for (int64_t c = 0; c < g->C; c++)                                                          \
       for (int64_t r = 0; r < kv; r++) {                                                        \
         int64_t a = r / (g->k[1] * g->k[2]), b = r / g->k[2] % g->k[1], e = r % g->k[2];        \
         const T *row = col + (c * kv + r) * ld;                                                 \
         T *xc = x + c * vol(g->in);                                                             \
         int64_t off = e * g->d[2] - g->p[2];                                                    \
-        int64_t lo = off < 0 ? -off : 0, hi = g->in[2] - off;                                  \
-        hi = hi < W ? hi : W;                                                                   \
+        int64_t lo = off < 0 ? -off : 0, hi = IW - off < W ? IW - off : W;                      \
         FOR_TILE_ROWS(g, r0, r1, a, b, {                                                        \
-          if (id < 0 || id >= g->in[0] || ih < 0 || ih >= g->in[1]) continue;                   \
+          if (!inside) continue;                                                                \
           const T *src = row + (rho - r0) * W;                                                  \
-          T *dst = xc + (id * g->in[1] + ih) * g->in[2];                                        \
+          T *dst = xc + id * plane + ih * IW;                                                   \
           if (g->s[2] == 1) {                                                                   \
-            if (hi > lo) run_add_##T(dst + lo + off, src + lo, hi - lo);                        \
+            row_add_##T(dst, src, off, lo, hi);                                                 \
             continue;                                                                           \
           }                                                                                     \
           for (int64_t ow = 0; ow < W; ow++) {                                                  \
             int64_t iw = ow * g->s[2] + off;                                                    \
-            if (iw >= 0 && iw < g->in[2]) dst[iw] += src[ow];                                   \
+            if (iw >= 0 && iw < IW) dst[iw] += src[ow];                                         \
           }                                                                                     \
         });                                                                                     \
       }                                                                                         \

@@ -19,7 +19,7 @@
 int gdl__blas_threads(void);
 
 #ifdef __AVX512F__
-/* gdl's own single-threaded float32 GEMM (sgemm.c), faster than BLIS on AVX-512. */
+/* gdl's own float32 GEMM (sgemm.c), faster than BLIS on AVX-512. */
 #define GDL_HAVE_AVX512_SGEMM 1
 void gdl__sgemm_avx512(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
                        const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
@@ -30,7 +30,7 @@ static inline void gdl__gemm(gdl_dtype t, bool ta, bool tb, int64_t m, int64_t n
                              double beta, void *c, int64_t ldc) {
   if (m == 0 || n == 0) return;
 #ifdef GDL_HAVE_AVX512_SGEMM
-  if (t == GDL_F32 && gdl__blas_threads() == 1) {
+  if (t == GDL_F32) {
     gdl__sgemm_avx512(ta, tb, m, n, k, (float)alpha, a, lda, b, ldb, (float)beta, c, ldc);
     return;
   }

@@ -1,4 +1,4 @@
-/* Single-threaded float32 GEMM for AVX-512 CPUs (built with -march=native):
+/* float32 GEMM for AVX-512 CPUs (built with -march=native):
  * C = alpha op(A) op(B) + beta C, row-major, either operand transposed.
  *
  * Why not BLIS: on this project's machines BLIS 0.9's 'skx' sgemm reaches about
@@ -9,14 +9,14 @@
  * of NR columns, op(A) per (MC x KC) block into panels of MR rows (packing absorbs
  * the transposes and zero-fills the edges), and an MR x NR register tile of C is
  * accumulated over KC with one FMA per (row, 16 columns) and k. A B panel
- * (KC x NR floats, 36 KiB) stays in L1 while the A panels of the block stream from
+ * (KC x NR floats, 24 KiB) stays in L1 while the A panels of the block stream from
  * L2. The summation order depends on the sizes only. */
 #include "ops/blas.h"
 
 #ifdef GDL_HAVE_AVX512_SGEMM
 #include <immintrin.h>
 
-enum { MR = 8, NV = 3, NR = 16 * NV, KC = 192, MC = 96, NC = 21 * NR };
+enum { MR = 8, NV = 3, NR = 16 * NV, KC = 128, MC = 96, NC = 21 * NR };
 
 /* ap: MR x kc panel (k major), bp: kc x NR panel (k major); the tile is mr x nr. */
 static void tile(int64_t kc, const float *ap, const float *bp, float *c, int64_t ldc, int mr, int nr, float alpha,
@@ -121,8 +121,8 @@ static void pack_a(bool ta, const float *a, int64_t lda, int64_t ic, int64_t mc,
 static int64_t round_up(int64_t v, int64_t q) { return (v + q - 1) / q * q; }
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
-void gdl__sgemm_avx512(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
-                       const float *b, int64_t ldb, float beta, float *c, int64_t ldc) {
+static void sgemm_serial(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
+                         const float *b, int64_t ldb, float beta, float *c, int64_t ldc) {
   if (k == 0 || alpha == 0) { /* C = beta C (no product to add) */
     for (int64_t i = 0; i < m; i++)
       for (int64_t j = 0; j < n; j++) c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j];
@@ -150,5 +150,27 @@ void gdl__sgemm_avx512(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float 
   }
   free(bp);
   free(ap);
+}
+
+/* Threads (outside parallel regions) take slices of C's columns, or of its rows
+ * when it is narrow, on NR / MR boundaries; each entry is summed in the same order
+ * whatever the slicing, so the result does not depend on the thread count. */
+void gdl__sgemm_avx512(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
+                       const float *b, int64_t ldb, float beta, float *c, int64_t ldc) {
+  int nt = m * n * k < ((int64_t)1 << 21) ? 1 : gdl__blas_threads();
+  bool cols = n >= m;
+  int64_t q = cols ? NR : MR, len = cols ? n : m, slice = round_up((len + nt - 1) / nt, q);
+  if (nt <= 1 || slice >= len) {
+    sgemm_serial(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    return;
+  }
+  GDL_OMP(omp parallel for num_threads(nt) schedule(static))
+  for (int64_t s0 = 0; s0 < len; s0 += slice) {
+    int64_t w = min64(slice, len - s0);
+    if (cols)
+      sgemm_serial(ta, tb, m, w, k, alpha, a, lda, tb ? b + s0 * ldb : b + s0, ldb, beta, c + s0, ldc);
+    else
+      sgemm_serial(ta, tb, w, n, k, alpha, ta ? a + s0 : a + s0 * lda, lda, b, ldb, beta, c + s0 * ldc, ldc);
+  }
 }
 #endif
