@@ -155,6 +155,13 @@ static void check_gemm(void) {
 
 int main(void) {
   check_gemm();
-  for (int op = 0; op < gdl_op_count(); op++) check_op(op);
+  /* one thread, then two: some kernels take other paths by thread count (e.g. float32
+   * convolutions through the implicit GEMM, whose float64 twin is the im2col path) */
+  int saved = gdl_get_threads();
+  for (int t = 1; t <= 2; t++) {
+    gdl_set_threads(t);
+    for (int op = 0; op < gdl_op_count(); op++) check_op(op);
+  }
+  gdl_set_threads(saved);
   return test_report();
 }
