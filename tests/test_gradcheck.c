@@ -153,6 +153,63 @@ static void check_gemm(void) {
   }
 }
 
+/* 3x3 stride-1 convolutions with 16 or more channels take another path in float32
+ * (Winograd F(2x2, 3x3) where built for AVX-512: forward, and the data gradient as
+ * a flipped forward) than in float64 (im2col + GEMM): outputs and both gradients
+ * must agree. The shapes cover padding 0 to 2, odd sizes, rows of more than 16
+ * tiles, blocks of tile rows and blocks of several small samples. */
+static void check_conv3x3(void) {
+  const int64_t shapes[][7] = {/* N, C, O, H, W, ph, pw */
+                               {3, 16, 20, 13, 37, 1, 1}, {2, 17, 16, 26, 26, 0, 0}, {5, 16, 16, 7, 5, 2, 2},
+                               {1, 32, 16, 30, 50, 1, 2}, {4, 24, 18, 9, 11, 2, 0}};
+  for (int si = 0; si < 5; si++) {
+    const int64_t *d = shapes[si];
+    gdl_rng rng = gdl_rng_make(21 + si);
+    gdl_conv_opts o = {.padding = {(int)d[5], (int)d[6]}};
+    gdl_tensor *y[2], *gx[2], *gw[2];
+    gdl_ctx *ctx[2];
+    gdl_tensor *x64 = gdl_tensor_alloc(GDL_F64, GDL_SHAPE(d[0], d[1], d[3], d[4]));
+    gdl_tensor *w64 = gdl_tensor_alloc(GDL_F64, GDL_SHAPE(d[2], d[1], 3, 3));
+    gdl_rng_fill_uniform(&rng, x64, -1, 1);
+    gdl_rng_fill_uniform(&rng, w64, -0.3, 0.3);
+    gdl_tensor *r64 = NULL;
+    for (int k = 0; k < 2; k++) { /* k = 0: float64, 1: float32 */
+      gdl_dtype t = k ? GDL_F32 : GDL_F64;
+      ctx[k] = gdl_ctx_new();
+      gdl_tensor *x = gdl_tensor_new(ctx[k], t, gdl_tensor_shape(x64)), *w = gdl_tensor_new(ctx[k], t, gdl_tensor_shape(w64));
+      gdl_tensor_copy(x, x64);
+      gdl_tensor_copy(w, w64);
+      x->requires_grad = w->requires_grad = true;
+      y[k] = gdl_conv(ctx[k], x, w, NULL, &o);
+      if (!r64) {
+        r64 = gdl_tensor_alloc(GDL_F64, gdl_tensor_shape(y[k]));
+        gdl_rng_fill_uniform(&rng, r64, -1, 1);
+      }
+      gdl_tensor *r = gdl_tensor_new(ctx[k], t, gdl_tensor_shape(y[k]));
+      gdl_tensor_copy(r, r64);
+      CHECK(gdl_backward(ctx[k], gdl_sum(ctx[k], gdl_mul(ctx[k], y[k], r), GDL_AXIS_ALL, false)) == GDL_OK, "backward");
+      gx[k] = x->grad;
+      gw[k] = w->grad;
+    }
+    gdl_tensor *pairs[3][2] = {{y[0], y[1]}, {gx[0], gx[1]}, {gw[0], gw[1]}};
+    const char *what[3] = {"output", "input gradient", "weight gradient"};
+    for (int q = 0; q < 3; q++) {
+      double err = 0, mag = 0;
+      for (int64_t i = 0; i < gdl_tensor_numel(pairs[q][0]); i++) {
+        double a = gdl_tensor_get(pairs[q][0], i);
+        err = fmax(err, fabs(gdl_tensor_get(pairs[q][1], i) - a));
+        mag = fmax(mag, fabs(a));
+      }
+      CHECK(mag > 0 && err <= 2e-6 * mag, "conv 3x3 shape %d: float32 %s differs from float64 by %.3g (max %.3g)", si,
+            what[q], err, mag);
+    }
+    for (int k = 0; k < 2; k++) gdl_ctx_free(ctx[k]);
+    gdl_tensor_free(x64);
+    gdl_tensor_free(w64);
+    gdl_tensor_free(r64);
+  }
+}
+
 int main(void) {
   check_gemm();
   /* one thread, then two: some kernels take other paths by thread count (e.g. float32
@@ -160,6 +217,7 @@ int main(void) {
   int saved = gdl_get_threads();
   for (int t = 1; t <= 2; t++) {
     gdl_set_threads(t);
+    check_conv3x3();
     for (int op = 0; op < gdl_op_count(); op++) check_op(op);
   }
   gdl_set_threads(saved);

@@ -12,6 +12,7 @@
 #include "gdl/grid.h"
 #include "ops/blas.h"
 #include "ops/sample.h"
+#include "grid/winograd.h"
 #ifdef __AVX512F__
 #include <immintrin.h>
 #endif
@@ -291,6 +292,18 @@ static void tile_im2col(gdl_dtype t, const geom *g, const void *x, const tile *t
            tt->r0, tt->r1);
 }
 
+/* Whether winograd.c takes the convolution: float32, 2-d, 3x3, stride and dilation
+ * 1, no groups, and enough channels for its GEMMs (C = 1 or 3 stays on im2col). */
+static bool winograd(gdl_dtype t, const geom *g) {
+#ifdef GDL_HAVE_WINOGRAD
+  return t == GDL_F32 && g->in[0] == 1 && g->k[0] == 1 && g->k[1] == 3 && g->k[2] == 3 && g->s[1] == 1 &&
+         g->s[2] == 1 && g->d[1] == 1 && g->d[2] == 1 && g->G == 1 && g->C >= 16 && g->O >= 16;
+#else
+  (void)t, (void)g;
+  return false;
+#endif
+}
+
 /* y = conv(x) (beta 0) or y += conv(x) (beta 1). */
 static void fwd_data(gdl_ctx *ctx, gdl_dtype t, const geom *g, const void *x, const void *w, void *y,
                      double beta) {
@@ -299,6 +312,13 @@ static void fwd_data(gdl_ctx *ctx, gdl_dtype t, const geom *g, const void *x, co
     else dw_fwd_double(g, x, w, y, beta);
     return;
   }
+#ifdef GDL_HAVE_WINOGRAD
+  if (winograd(t, g)) {
+    wino_geom wg = {g->N, g->C, g->O, g->in[1], g->in[2], g->p[1], g->p[2], g->out[1], g->out[2]};
+    gdl__winograd3x3(ctx, &wg, x, w, y, (float)beta);
+    return;
+  }
+#endif
   size_t es = gdl_dtype_size(t);
   int64_t P = vol(g->out), Og = g->O / g->G, K = g->C / g->G * vol(g->k);
   tiling tl = tile_plan(g, es, g->N);
@@ -330,6 +350,33 @@ static void fwd_data(gdl_ctx *ctx, gdl_dtype t, const geom *g, const void *x, co
   }
 }
 
+/* At stride 1 the data gradient is itself a convolution: of dy, with each group's
+ * weight transposed to [C/G, O/G] and its kernel reversed, and padding d (k - 1) - p.
+ * Where that convolution goes to winograd.c, running it forward beats W^T dy and
+ * col2im; returns false (nothing done) elsewhere. */
+static bool flipped_dx(gdl_ctx *ctx, gdl_dtype t, const geom *g, const void *dy, const void *w, void *dx) {
+  geom f = *g;
+  for (int a = 0; a < 3; a++) {
+    if (g->s[a] != 1 || g->p[a] > g->d[a] * (g->k[a] - 1)) return false;
+    f.p[a] = g->d[a] * (g->k[a] - 1) - g->p[a];
+    f.in[a] = g->out[a];
+    f.out[a] = g->in[a];
+  }
+  f.C = g->O;
+  f.O = g->C;
+  if (!winograd(t, &f)) return false;
+  int64_t kv = vol(g->k), Og = g->O / g->G, Cg = g->C / g->G;
+  const float *W = w;
+  float *F = gdl__ctx_alloc_raw(ctx, sizeof(float) * (size_t)(g->O * Cg * kv));
+  for (int64_t gi = 0; gi < g->G; gi++)
+    for (int64_t c = 0; c < Cg; c++)
+      for (int64_t o = 0; o < Og; o++)
+        for (int64_t r = 0; r < kv; r++)
+          F[((gi * Cg + c) * Og + o) * kv + r] = W[((gi * Og + o) * Cg + c) * kv + kv - 1 - r];
+  fwd_data(ctx, t, &f, dy, F, dx, 1);
+  return true;
+}
+
 /* dx += conv^T(dy) (dx may be NULL) and dw += sum_n dy_n col(x_n)^T (dw may be NULL). */
 static void bwd(gdl_ctx *ctx, gdl_dtype t, const geom *g, const void *x, const void *dy, const void *w, void *dx,
                 void *dw) {
@@ -338,6 +385,8 @@ static void bwd(gdl_ctx *ctx, gdl_dtype t, const geom *g, const void *x, const v
     else dw_bwd_double(g, x, dy, w, dx, dw);
     return;
   }
+  if (dx && flipped_dx(ctx, t, g, dy, w, dx)) dx = NULL; /* done */
+  if (!dx && !dw) return;
   size_t es = gdl_dtype_size(t);
   int64_t P = vol(g->out), Pin = vol(g->in), Og = g->O / g->G, K = g->C / g->G * vol(g->k), wsz = g->O * K;
   int64_t size = (g->N + MIN_CHUNKS - 1) / MIN_CHUNKS, count = (g->N + size - 1) / size; /* chunks of samples */
