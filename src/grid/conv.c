@@ -386,6 +386,13 @@ static void bwd(gdl_ctx *ctx, gdl_dtype t, const geom *g, const void *x, const v
     return;
   }
   if (dx && flipped_dx(ctx, t, g, dy, w, dx)) dx = NULL; /* done */
+#ifdef GDL_HAVE_WINOGRAD
+  if (dw && winograd(t, g)) {
+    wino_geom wg = {g->N, g->C, g->O, g->in[1], g->in[2], g->p[1], g->p[2], g->out[1], g->out[2]};
+    gdl__winograd3x3_dw(ctx, &wg, x, dy, dw);
+    dw = NULL;
+  }
+#endif
   if (!dx && !dw) return;
   size_t es = gdl_dtype_size(t);
   int64_t P = vol(g->out), Pin = vol(g->in), Og = g->O / g->G, K = g->C / g->G * vol(g->k), wsz = g->O * K;

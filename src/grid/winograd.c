@@ -59,8 +59,32 @@ static void patch_row(const float *row, int64_t W, int64_t c0, __m512 d[4]) {
   d[3] = _mm512_permutex2var_ps(d[1], next, _mm512_permutexvar_ps(_mm512_set1_epi32(1), v2)); /* + 3 */
 }
 
-/* V[xi][c][j] for the tiles j of the block: B^T d B with
- * B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]. */
+/* v[xi] = (B^T d B)[xi] for the 16 tiles t0..t0+15 of tile row ty of channel
+ * plane xc, with B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]. */
+static void patch_transform(const wino_geom *g, const float *xc, int64_t ty, int64_t t0, __m512 v[16]) {
+  __m512 d[4][4], t[4][4];
+  for (int r = 0; r < 4; r++) {
+    int64_t ih = 2 * ty + r - g->ph;
+    if (ih < 0 || ih >= g->H)
+      for (int q = 0; q < 4; q++) d[r][q] = _mm512_setzero_ps();
+    else
+      patch_row(xc + ih * g->W, g->W, 2 * t0 - g->pw, d[r]);
+  }
+  for (int r = 0; r < 4; r++) { /* d B */
+    t[r][0] = _mm512_sub_ps(d[r][0], d[r][2]);
+    t[r][1] = _mm512_add_ps(d[r][1], d[r][2]);
+    t[r][2] = _mm512_sub_ps(d[r][2], d[r][1]);
+    t[r][3] = _mm512_sub_ps(d[r][1], d[r][3]);
+  }
+  for (int q = 0; q < 4; q++) { /* B^T (d B) */
+    v[q] = _mm512_sub_ps(t[0][q], t[2][q]);
+    v[4 + q] = _mm512_add_ps(t[1][q], t[2][q]);
+    v[8 + q] = _mm512_sub_ps(t[2][q], t[1][q]);
+    v[12 + q] = _mm512_sub_ps(t[1][q], t[3][q]);
+  }
+}
+
+/* V[xi][c][j] for the tiles j of the block. */
 static void input_transform(const wino_geom *g, const float *x, const wino_block *b, float *V) {
   int64_t TW = (g->OW + 1) / 2, rows = b->ty1 - b->ty0, nbt = b->ns * rows * TW;
   for (int64_t s = 0; s < b->ns; s++)
@@ -68,27 +92,10 @@ static void input_transform(const wino_geom *g, const float *x, const wino_block
       const float *xc = x + ((b->n0 + s) * g->C + c) * g->H * g->W;
       for (int64_t ty = b->ty0; ty < b->ty1; ty++)
         for (int64_t t0 = 0; t0 < TW; t0 += 16) {
-          __m512 d[4][4], t[4][4];
-          for (int r = 0; r < 4; r++) {
-            int64_t ih = 2 * ty + r - g->ph;
-            if (ih < 0 || ih >= g->H)
-              for (int q = 0; q < 4; q++) d[r][q] = _mm512_setzero_ps();
-            else
-              patch_row(xc + ih * g->W, g->W, 2 * t0 - g->pw, d[r]);
-          }
-          for (int r = 0; r < 4; r++) { /* d B */
-            t[r][0] = _mm512_sub_ps(d[r][0], d[r][2]);
-            t[r][1] = _mm512_add_ps(d[r][1], d[r][2]);
-            t[r][2] = _mm512_sub_ps(d[r][2], d[r][1]);
-            t[r][3] = _mm512_sub_ps(d[r][1], d[r][3]);
-          }
+          __m512 v[16];
+          patch_transform(g, xc, ty, t0, v);
           int64_t j = (s * rows + ty - b->ty0) * TW + t0;
-          __mmask16 m = lanes(0, TW - t0);
-          for (int q = 0; q < 4; q++) { /* B^T (d B) */
-            __m512 v[4] = {_mm512_sub_ps(t[0][q], t[2][q]), _mm512_add_ps(t[1][q], t[2][q]),
-                           _mm512_sub_ps(t[2][q], t[1][q]), _mm512_sub_ps(t[1][q], t[3][q])};
-            for (int r = 0; r < 4; r++) _mm512_mask_storeu_ps(V + ((4 * r + q) * g->C + c) * nbt + j, m, v[r]);
-          }
+          for (int xi = 0; xi < 16; xi++) _mm512_mask_storeu_ps(V + (xi * g->C + c) * nbt + j, lanes(0, TW - t0), v[xi]);
         }
     }
 }
@@ -128,39 +135,178 @@ static void output_transform(const wino_geom *g, const float *M, const wino_bloc
     }
 }
 
-void gdl__winograd3x3(gdl_ctx *ctx, const wino_geom *g, const float *x, const float *w, float *y, float beta) {
+/* Blocks: whole samples side by side (ns of them, at most `most`) when a sample has
+ * few tiles, else `rows` tile rows of one sample; nbt tiles at most. */
+typedef struct {
+  int64_t ns, rows, rblocks, nbt;
+} blocking;
+
+static blocking plan(const wino_geom *g, int64_t most) {
   int64_t TH = (g->OH + 1) / 2, TW = (g->OW + 1) / 2, per = TH * TW;
-  /* blocks: whole samples side by side when a sample has few tiles, else tile rows */
-  int64_t ns = per >= BLOCK_TILES ? 1 : (BLOCK_TILES + per - 1) / per, rows = TH;
-  if (per >= BLOCK_TILES) rows = (BLOCK_TILES + TW - 1) / TW;
-  ns = ns > g->N ? g->N : ns;
-  int64_t rblocks = (TH + rows - 1) / rows, items = (g->N + ns - 1) / ns * rblocks, nbt = ns * rows * TW;
+  blocking k = {.ns = 1, .rows = TH};
+  if (per >= BLOCK_TILES) k.rows = (BLOCK_TILES + TW - 1) / TW;
+  else k.ns = (BLOCK_TILES + per - 1) / per;
+  k.ns = k.ns > most ? most : k.ns;
+  k.rows = k.rows > TH ? TH : k.rows;
+  k.rblocks = (TH + k.rows - 1) / k.rows;
+  k.nbt = k.ns * k.rows * TW;
+  return k;
+}
+
+/* The block: samples from n0 (at most `ns`, ending before `end`), tile row block r. */
+static wino_block block_at(const wino_geom *g, const blocking *k, int64_t n0, int64_t end, int64_t r) {
+  int64_t TH = (g->OH + 1) / 2;
+  wino_block b = {.n0 = n0, .ns = end - n0 < k->ns ? end - n0 : k->ns, .ty0 = r * k->rows};
+  b.ty1 = b.ty0 + k->rows < TH ? b.ty0 + k->rows : TH;
+  return b;
+}
+
+static int nbufs(int64_t items) {
+#ifdef _OPENMP
+  return items > 1 ? omp_get_max_threads() : 1;
+#else
+  (void)items;
+  return 1;
+#endif
+}
+
+static int buf_index(void) {
+#ifdef _OPENMP
+  return omp_get_thread_num();
+#else
+  return 0;
+#endif
+}
+
+void gdl__winograd3x3(gdl_ctx *ctx, const wino_geom *g, const float *x, const float *w, float *y, float beta) {
+  int64_t TW = (g->OW + 1) / 2;
+  blocking k = plan(g, g->N);
+  int64_t items = (g->N + k.ns - 1) / k.ns * k.rblocks, nbt = k.nbt;
   float *U = gdl__ctx_alloc_raw(ctx, sizeof(float) * (size_t)(16 * g->O * g->C));
   filter_transform(g->O, g->C, w, U);
-#ifdef _OPENMP
-  int nbuf = items > 1 ? omp_get_max_threads() : 1;
-#else
-  int nbuf = 1;
-#endif
   size_t per_buf = (size_t)(16 * (g->C + g->O) * nbt);
-  float *bufs = gdl__ctx_alloc_raw(ctx, sizeof(float) * per_buf * (size_t)nbuf);
+  float *bufs = gdl__ctx_alloc_raw(ctx, sizeof(float) * per_buf * (size_t)nbufs(items));
   GDL_OMP(omp parallel for schedule(static) if (items > 1))
   for (int64_t it = 0; it < items; it++) {
-#ifdef _OPENMP
-    float *V = bufs + per_buf * (size_t)omp_get_thread_num();
-#else
-    float *V = bufs;
-#endif
-    float *M = V + 16 * g->C * nbt;
-    wino_block b = {.n0 = it / rblocks * ns, .ty0 = it % rblocks * rows};
-    b.ns = g->N - b.n0 < ns ? g->N - b.n0 : ns;
-    b.ty1 = b.ty0 + rows < TH ? b.ty0 + rows : TH;
+    float *V = bufs + per_buf * (size_t)buf_index(), *M = V + 16 * g->C * nbt;
+    wino_block b = block_at(g, &k, it / k.rblocks * k.ns, g->N, it % k.rblocks);
     int64_t n = b.ns * (b.ty1 - b.ty0) * TW; /* this block's tiles (the GEMMs' columns) */
     input_transform(g, x, &b, V);
     for (int xi = 0; xi < 16; xi++) /* V and M are [16][C or O][n] */
       gdl__gemm(GDL_F32, false, false, g->O, n, g->C, 1, U + xi * g->O * g->C, g->C, V + xi * g->C * n, n, 0,
                 M + xi * g->O * n, n);
     output_transform(g, M, &b, beta, y);
+  }
+}
+
+/* The weight gradient, dW = sum over samples and tiles of G^T [(A dY A^T) . (B^T d B)] G
+ * (the transpose of the forward's formula), dY the 2 x 2 output-gradient tile and
+ * A = [1 0; 1 1; 1 -1; 0 -1]: again 16 GEMMs,
+ *     S_xi [O, C] += DY_xi [tiles, O]^T @ V_xi [tiles, C],
+ * whose operands are stored tile-major (16 x 16 transposes in the transforms) so
+ * that packing them for the GEMM is a plain copy. */
+
+/* v[xi] = (A dY A^T)[xi] for the 16 tiles t0..t0+15 of tile row ty of gradient
+ * plane dyo (zero where the tile sticks out of the output). */
+static void grad_transform(const wino_geom *g, const float *dyo, int64_t ty, int64_t t0, __m512 v[16]) {
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+  __m512 d[2][2], t[4][2];
+  for (int a = 0; a < 2; a++) {
+    int64_t i = 2 * ty + a, c0 = 2 * t0;
+    __m512 v0 = _mm512_setzero_ps(), v1 = _mm512_setzero_ps();
+    if (i < g->OH) {
+      v0 = _mm512_maskz_loadu_ps(lanes(0, g->OW - c0), dyo + i * g->OW + c0);
+      v1 = _mm512_maskz_loadu_ps(lanes(0, g->OW - c0 - 16), dyo + i * g->OW + c0 + 16);
+    }
+    d[a][0] = _mm512_permutex2var_ps(v0, even, v1);
+    d[a][1] = _mm512_permutex2var_ps(v0, odd, v1);
+  }
+  for (int b = 0; b < 2; b++) { /* A dY */
+    t[0][b] = d[0][b];
+    t[1][b] = _mm512_add_ps(d[0][b], d[1][b]);
+    t[2][b] = _mm512_sub_ps(d[0][b], d[1][b]);
+    t[3][b] = _mm512_sub_ps(_mm512_setzero_ps(), d[1][b]);
+  }
+  for (int r = 0; r < 4; r++) { /* (A dY) A^T */
+    v[4 * r] = t[r][0];
+    v[4 * r + 1] = _mm512_add_ps(t[r][0], t[r][1]);
+    v[4 * r + 2] = _mm512_sub_ps(t[r][0], t[r][1]);
+    v[4 * r + 3] = _mm512_sub_ps(_mm512_setzero_ps(), t[r][1]);
+  }
+}
+
+/* out[xi][j][c] (ld C) for the block's tiles j and the C planes of src, by 16
+ * planes at a time: transform, then transpose each xi's 16 planes x 16 tiles. */
+static void transposed_transform(const wino_geom *g, const float *src, int64_t C, int64_t plane, bool grad,
+                                 const wino_block *b, float *out) {
+  int64_t TW = (g->OW + 1) / 2, rows = b->ty1 - b->ty0, n = b->ns * rows * TW;
+  float tmp[16][16 * 16], tr[16 * 16];
+  for (int64_t s = 0; s < b->ns; s++)
+    for (int64_t ty = b->ty0; ty < b->ty1; ty++)
+      for (int64_t t0 = 0; t0 < TW; t0 += 16) {
+        int64_t j = (s * rows + ty - b->ty0) * TW + t0, nt = TW - t0 < 16 ? TW - t0 : 16;
+        for (int64_t c0 = 0; c0 < C; c0 += 16) {
+          int64_t cn = C - c0 < 16 ? C - c0 : 16;
+          for (int64_t cl = 0; cl < cn; cl++) {
+            const float *pl = src + ((b->n0 + s) * C + c0 + cl) * plane;
+            __m512 v[16];
+            if (grad) grad_transform(g, pl, ty, t0, v);
+            else patch_transform(g, pl, ty, t0, v);
+            for (int xi = 0; xi < 16; xi++) _mm512_storeu_ps(tmp[xi] + cl * 16, v[xi]);
+          }
+          for (int xi = 0; xi < 16; xi++) {
+            gdl__transpose16(tmp[xi], 16, tr, 16); /* rows past cn: stale, and never stored */
+            for (int64_t t = 0; t < nt; t++)
+              _mm512_mask_storeu_ps(out + (xi * n + j + t) * C + c0, lanes(0, cn), _mm512_loadu_ps(tr + t * 16));
+          }
+        }
+      }
+}
+
+void gdl__winograd3x3_dw(gdl_ctx *ctx, const wino_geom *g, const float *x, const float *dy, float *dw) {
+  int64_t size = (g->N + 7) / 8, count = (g->N + size - 1) / size; /* chunks of samples: N decides, not threads */
+  blocking k = plan(g, size);
+  int64_t O = g->O, C = g->C, wsz = 16 * O * C;
+  size_t per_buf = (size_t)(16 * (C + O) * k.nbt);
+  float *bufs = gdl__ctx_alloc_raw(ctx, sizeof(float) * per_buf * (size_t)nbufs(count));
+  float *S = gdl__ctx_alloc_raw(ctx, sizeof(float) * (size_t)(wsz * count)); /* per chunk */
+  memset(S, 0, sizeof(float) * (size_t)(wsz * count));
+  GDL_OMP(omp parallel for schedule(static) if (count > 1))
+  for (int64_t ch = 0; ch < count; ch++) {
+    float *V = bufs + per_buf * (size_t)buf_index(), *D = V + 16 * C * k.nbt;
+    int64_t end = (ch + 1) * size < g->N ? (ch + 1) * size : g->N;
+    for (int64_t n0 = ch * size; n0 < end; n0 += k.ns)
+      for (int64_t r = 0; r < k.rblocks; r++) {
+        wino_block b = block_at(g, &k, n0, end, r);
+        int64_t n = b.ns * (b.ty1 - b.ty0) * ((g->OW + 1) / 2);
+        transposed_transform(g, x, C, g->H * g->W, false, &b, V);
+        transposed_transform(g, dy, O, g->OH * g->OW, true, &b, D);
+        for (int xi = 0; xi < 16; xi++)
+          gdl__gemm(GDL_F32, true, false, O, C, n, 1, D + xi * n * O, O, V + xi * n * C, C, 1,
+                    S + ch * wsz + xi * O * C, C);
+      }
+  }
+  /* sum the chunks in order, then dW += G^T S G, G^T = [1 1/2 1/2 0; 0 1/2 -1/2 0; 0 1/2 1/2 1] */
+  GDL_PARALLEL_FOR_IF(O * C * 16 * count > GDL_PAR_MIN)
+  for (int64_t oc = 0; oc < O * C; oc++) {
+    float m[4][4], t[3][4];
+    for (int xi = 0; xi < 16; xi++) {
+      float acc = 0;
+      for (int64_t ch = 0; ch < count; ch++) acc += S[ch * wsz + xi * O * C + oc];
+      m[xi / 4][xi % 4] = acc;
+    }
+    for (int q = 0; q < 4; q++) {
+      t[0][q] = m[0][q] + 0.5f * (m[1][q] + m[2][q]);
+      t[1][q] = 0.5f * (m[1][q] - m[2][q]);
+      t[2][q] = 0.5f * (m[1][q] + m[2][q]) + m[3][q];
+    }
+    float *out = dw + oc * 9;
+    for (int i = 0; i < 3; i++) {
+      out[3 * i] += t[i][0] + 0.5f * (t[i][1] + t[i][2]);
+      out[3 * i + 1] += 0.5f * (t[i][1] - t[i][2]);
+      out[3 * i + 2] += 0.5f * (t[i][1] + t[i][2]) + t[i][3];
+    }
   }
 }
 #endif

@@ -23,6 +23,8 @@ int gdl__blas_threads(void);
 #define GDL_HAVE_AVX512_SGEMM 1
 void gdl__sgemm_avx512(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
                        const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
+/* dst[j ldd + i] = src[i lds + j] for i, j < 16 (in registers) */
+void gdl__transpose16(const float *src, int64_t lds, float *dst, int64_t ldd);
 #endif
 
 static inline void gdl__gemm(gdl_dtype t, bool ta, bool tb, int64_t m, int64_t n, int64_t k,

@@ -70,6 +70,13 @@ static void transpose16(__m512 r[16]) {
   }
 }
 
+void gdl__transpose16(const float *src, int64_t lds, float *dst, int64_t ldd) {
+  __m512 r[16];
+  for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(src + i * lds);
+  transpose16(r);
+  for (int j = 0; j < 16; j++) _mm512_storeu_ps(dst + j * ldd, r[j]);
+}
+
 /* The first n of 16 lanes (none for n <= 0). */
 static __mmask16 first(int64_t n) { return n >= 16 ? (__mmask16)0xffff : n <= 0 ? 0 : (__mmask16)((1u << n) - 1); }
 
