@@ -62,13 +62,12 @@ static void pool_fwd(gdl_node *n, bool max) {
               y[j] = (v0 + v1 + v2 + v3) / 4;
               continue;
             }
-            int64_t k = 2 * i * p->W + 2 * j; /* first maximum in row-major window order */
-            T m = v0;
-            if (v1 > m) m = v1, k = 2 * i * p->W + 2 * j + 1;
-            if (v2 > m) m = v2, k = (2 * i + 1) * p->W + 2 * j;
-            if (v3 > m) m = v3, k = (2 * i + 1) * p->W + 2 * j + 1;
-            y[j] = m;
-            a[j] = k;
+            /* first maximum in row-major window order, by selects (no branches to mispredict) */
+            bool b01 = v1 > v0, b23 = v3 > v2;
+            T m01 = b01 ? v1 : v0, m23 = b23 ? v3 : v2;
+            bool lower = m23 > m01;
+            y[j] = lower ? m23 : m01;
+            a[j] = 2 * i * p->W + 2 * j + (lower ? p->W + b23 : b01);
           }
         }
         continue;
