@@ -56,7 +56,7 @@ static void test_fashion_cnn(void) {
   gdl_tensor_free(tr.x), gdl_tensor_free(tr.y), gdl_tensor_free(te.x), gdl_tensor_free(te.y);
 }
 
-/* Convolutions take samples in chunks (src/grid/conv.c): a batch of 24 must give, for
+/* Convolutions take samples in tiles and chunks (src/grid/conv.c): a batch of 24 must give, for
  * each sample, what that sample gives alone, in the forward pass and in the input
  * and weight gradients, for the convolution and its transpose (float64). */
 static void test_conv_chunks(void) {

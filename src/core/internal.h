@@ -107,6 +107,36 @@ gdl_tensor *gdl__group_bias(gdl_ctx *ctx, gdl_tensor *b, int G);
 #define GDL_PARALLEL_FOR_IF(cond) GDL_OMP(omp parallel for schedule(static) if (cond))
 #define GDL_PAR_MIN 32768 /* elements below which threading costs more than it gains */
 
+/* The calling thread's number in its parallel region (0 outside one), and how many
+ * per-thread buffers a loop over `items` needs (one per thread when it will run in
+ * parallel, as GDL_OMP(omp parallel for ... if (items > 1)) does). */
+static inline int gdl__thread_index(void) {
+#ifdef _OPENMP
+  return omp_get_thread_num();
+#else
+  return 0;
+#endif
+}
+static inline int gdl__thread_buffers(int64_t items) {
+#ifdef _OPENMP
+  return items > 1 ? omp_get_max_threads() : 1;
+#else
+  (void)items;
+  return 1;
+#endif
+}
+
+#ifdef __AVX512F__
+#include <immintrin.h>
+/* The mask of lanes i with from <= i < to, of 16 (masked loads and stores leave the
+ * other lanes' memory untouched, so runs may start or end anywhere). */
+static inline __mmask16 gdl__lanes(int64_t from, int64_t to) {
+  from = from < 0 ? 0 : from;
+  to = to > 16 ? 16 : to;
+  return to <= from ? 0 : (__mmask16)(((1u << (to - from)) - 1) << from);
+}
+#endif
+
 #define GDL_CHECK_FLOAT(x, opname) \
   GDL_ASSERT(gdl_dtype_is_float((x)->dtype), "%s: expected a float tensor, got %s", opname, \
              gdl_dtype_name((x)->dtype))

@@ -7,15 +7,13 @@
  *     dW_g    += dy[n, g] @ col_g^T                                    (weight grad)
  * The transposed convolution runs the same kernels with the roles of the forward
  * and the data gradient exchanged. Output rows go through in tiles (below) so that
- * col never leaves the cache; results never depend on the thread count. */
+ * col never leaves the cache; results never depend on the thread count. 3x3
+ * stride-1 float32 convolutions with 16+ channels go to winograd.c instead. */
 #include "core/internal.h"
 #include "gdl/grid.h"
 #include "ops/blas.h"
 #include "ops/sample.h"
 #include "grid/winograd.h"
-#ifdef __AVX512F__
-#include <immintrin.h>
-#endif
 
 typedef struct {
   int64_t N, C, O, G;                 /* batch, input and output channels, groups */
@@ -37,19 +35,14 @@ static inline void row_add_double(double *restrict x, const double *restrict s, 
   for (int64_t ow = lo; ow < hi; ow++) x[ow + off] += s[ow];
 }
 #ifdef __AVX512F__
-static inline __mmask16 lanes(int64_t from, int64_t to) { /* lanes i with from <= i < to, of 16 */
-  from = from < 0 ? 0 : from;
-  to = to > 16 ? 16 : to;
-  return to <= from ? 0 : (__mmask16)(((1u << (to - from)) - 1) << from);
-}
 static inline void row_gather_float(float *restrict d, const float *restrict s, int64_t off, int64_t lo, int64_t hi,
                                     int64_t W) {
   for (int64_t o = 0; o < W; o += 16)
-    _mm512_mask_storeu_ps(d + o, lanes(0, W - o), _mm512_maskz_loadu_ps(lanes(lo - o, hi - o), s + o + off));
+    _mm512_mask_storeu_ps(d + o, gdl__lanes(0, W - o), _mm512_maskz_loadu_ps(gdl__lanes(lo - o, hi - o), s + o + off));
 }
 static inline void row_add_float(float *restrict x, const float *restrict s, int64_t off, int64_t lo, int64_t hi) {
   for (int64_t o = 0; o < hi; o += 16) {
-    __mmask16 m = lanes(lo - o, hi - o);
+    __mmask16 m = gdl__lanes(lo - o, hi - o);
     _mm512_mask_storeu_ps(x + o + off, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, x + o + off), _mm512_maskz_loadu_ps(m, s + o)));
   }
 }
@@ -252,24 +245,6 @@ static tiling tile_plan(const geom *g, size_t es, int64_t most_samples) {
   return t;
 }
 
-/* buffers for a loop over `items`: one per thread when it runs in parallel. */
-static int nbufs(int64_t items) {
-#ifdef _OPENMP
-  return items > 1 ? omp_get_max_threads() : 1;
-#else
-  (void)items;
-  return 1;
-#endif
-}
-
-static int buf_index(void) {
-#ifdef _OPENMP
-  return omp_get_thread_num();
-#else
-  return 0;
-#endif
-}
-
 /* The tile: samples [n0, n0 + nb), output rows [r0, r1) of each, T columns. */
 typedef struct {
   int64_t n0, nb, r0, r1, T;
@@ -323,13 +298,13 @@ static void fwd_data(gdl_ctx *ctx, gdl_dtype t, const geom *g, const void *x, co
   int64_t P = vol(g->out), Og = g->O / g->G, K = g->C / g->G * vol(g->k);
   tiling tl = tile_plan(g, es, g->N);
   int64_t items = (g->N + tl.S - 1) / tl.S * tl.per;
-  int nb = nbufs(items);
+  int nb = gdl__thread_buffers(items);
   char *cols = gdl__ctx_alloc_raw(ctx, tl.colsz * (size_t)nb), *outs = gdl__ctx_alloc_raw(ctx, tl.outsz * (size_t)nb + 1);
   GDL_OMP(omp parallel for schedule(static) if (items > 1))
   for (int64_t it = 0; it < items; it++) {
     int64_t n0 = it / tl.per * tl.S;
     tile tt = tile_at(g, &tl, n0, g->N - n0 < tl.S ? g->N - n0 : tl.S, it % tl.per);
-    char *col = cols + tl.colsz * (size_t)buf_index(), *out = outs + tl.outsz * (size_t)buf_index();
+    char *col = cols + tl.colsz * (size_t)gdl__thread_index(), *out = outs + tl.outsz * (size_t)gdl__thread_index();
     tile_im2col(t, g, x, &tt, col);
     bool direct = tt.nb == 1; /* a column block of y itself */
     char *dst = direct ? (char *)y + (size_t)(n0 * g->O * P + tt.r0 * g->out[2]) * es : out;
@@ -398,7 +373,7 @@ static void bwd(gdl_ctx *ctx, gdl_dtype t, const geom *g, const void *x, const v
   int64_t P = vol(g->out), Pin = vol(g->in), Og = g->O / g->G, K = g->C / g->G * vol(g->k), wsz = g->O * K;
   int64_t size = (g->N + MIN_CHUNKS - 1) / MIN_CHUNKS, count = (g->N + size - 1) / size; /* chunks of samples */
   tiling tl = tile_plan(g, es, size);
-  int nb = nbufs(count);
+  int nb = gdl__thread_buffers(count);
   char *cols = gdl__ctx_alloc_raw(ctx, tl.colsz * (size_t)nb), *dys = gdl__ctx_alloc_raw(ctx, tl.outsz * (size_t)nb + 1);
   char *part = NULL; /* per-chunk weight gradients */
   if (dw) {
@@ -407,7 +382,7 @@ static void bwd(gdl_ctx *ctx, gdl_dtype t, const geom *g, const void *x, const v
   }
   GDL_OMP(omp parallel for schedule(static) if (count > 1))
   for (int64_t ch = 0; ch < count; ch++) {
-    char *col = cols + tl.colsz * (size_t)buf_index(), *dyb = dys + tl.outsz * (size_t)buf_index();
+    char *col = cols + tl.colsz * (size_t)gdl__thread_index(), *dyb = dys + tl.outsz * (size_t)gdl__thread_index();
     int64_t end = (ch + 1) * size < g->N ? (ch + 1) * size : g->N;
     for (int64_t n0 = ch * size; n0 < end; n0 += tl.S)
       for (int64_t r = 0; r < tl.per; r++) {

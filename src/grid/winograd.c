@@ -13,7 +13,6 @@
 #include "ops/blas.h"
 
 #ifdef GDL_HAVE_WINOGRAD
-#include <immintrin.h>
 
 enum { BLOCK_TILES = 128 }; /* tiles per block, at least: V and M are 16 (C + O) of them */
 
@@ -39,20 +38,14 @@ static void filter_transform(int64_t O, int64_t C, const float *w, float *U) {
     }
 }
 
-static __mmask16 lanes(int64_t from, int64_t to) { /* lanes i with from <= i < to */
-  from = from < 0 ? 0 : from;
-  to = to > 16 ? 16 : to;
-  return to <= from ? 0 : (__mmask16)(((1u << (to - from)) - 1) << from);
-}
-
 /* The four columns 2 t + q - pw (q < 4) of an input row for 16 tiles t0..t0+15:
  * zero outside [0, W) (masked loads never touch the lanes they leave out). */
 static void patch_row(const float *row, int64_t W, int64_t c0, __m512 d[4]) {
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512i next = _mm512_setr_epi32(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16);
-  __m512 v0 = _mm512_maskz_loadu_ps(lanes(-c0, W - c0), row + c0);
-  __m512 v1 = _mm512_maskz_loadu_ps(lanes(-c0 - 16, W - c0 - 16), row + c0 + 16);
-  __m512 v2 = _mm512_maskz_loadu_ps(lanes(-c0 - 32, W - c0 - 32) & 3, row + c0 + 32);
+  __m512 v0 = _mm512_maskz_loadu_ps(gdl__lanes(-c0, W - c0), row + c0);
+  __m512 v1 = _mm512_maskz_loadu_ps(gdl__lanes(-c0 - 16, W - c0 - 16), row + c0 + 16);
+  __m512 v2 = _mm512_maskz_loadu_ps(gdl__lanes(-c0 - 32, W - c0 - 32) & 3, row + c0 + 32);
   d[0] = _mm512_permutex2var_ps(v0, even, v1);                                           /* c0 + 2t     */
   d[1] = _mm512_permutex2var_ps(v0, _mm512_add_epi32(even, _mm512_set1_epi32(1)), v1);   /* c0 + 2t + 1 */
   d[2] = _mm512_permutex2var_ps(d[0], next, v2);                                         /* c0 + 2t + 2 */
@@ -95,7 +88,7 @@ static void input_transform(const wino_geom *g, const float *x, const wino_block
           __m512 v[16];
           patch_transform(g, xc, ty, t0, v);
           int64_t j = (s * rows + ty - b->ty0) * TW + t0;
-          for (int xi = 0; xi < 16; xi++) _mm512_mask_storeu_ps(V + (xi * g->C + c) * nbt + j, lanes(0, TW - t0), v[xi]);
+          for (int xi = 0; xi < 16; xi++) _mm512_mask_storeu_ps(V + (xi * g->C + c) * nbt + j, gdl__lanes(0, TW - t0), v[xi]);
         }
     }
 }
@@ -126,7 +119,7 @@ static void output_transform(const wino_geom *g, const float *M, const wino_bloc
             float *row = yo + (2 * ty + a) * g->OW + 2 * t0;
             __m512 out[2] = {_mm512_permutex2var_ps(y0, lo, y1), _mm512_permutex2var_ps(y0, hi, y1)};
             for (int h = 0; h < 2; h++) {
-              __mmask16 mk = lanes(0, g->OW - 2 * t0 - 16 * h);
+              __mmask16 mk = gdl__lanes(0, g->OW - 2 * t0 - 16 * h);
               if (beta != 0) out[h] = _mm512_add_ps(out[h], _mm512_maskz_loadu_ps(mk, row + 16 * h));
               _mm512_mask_storeu_ps(row + 16 * h, mk, out[h]);
             }
@@ -161,23 +154,6 @@ static wino_block block_at(const wino_geom *g, const blocking *k, int64_t n0, in
   return b;
 }
 
-static int nbufs(int64_t items) {
-#ifdef _OPENMP
-  return items > 1 ? omp_get_max_threads() : 1;
-#else
-  (void)items;
-  return 1;
-#endif
-}
-
-static int buf_index(void) {
-#ifdef _OPENMP
-  return omp_get_thread_num();
-#else
-  return 0;
-#endif
-}
-
 void gdl__winograd3x3(gdl_ctx *ctx, const wino_geom *g, const float *x, const float *w, float *y, float beta) {
   int64_t TW = (g->OW + 1) / 2;
   blocking k = plan(g, g->N);
@@ -185,10 +161,10 @@ void gdl__winograd3x3(gdl_ctx *ctx, const wino_geom *g, const float *x, const fl
   float *U = gdl__ctx_alloc_raw(ctx, sizeof(float) * (size_t)(16 * g->O * g->C));
   filter_transform(g->O, g->C, w, U);
   size_t per_buf = (size_t)(16 * (g->C + g->O) * nbt);
-  float *bufs = gdl__ctx_alloc_raw(ctx, sizeof(float) * per_buf * (size_t)nbufs(items));
+  float *bufs = gdl__ctx_alloc_raw(ctx, sizeof(float) * per_buf * (size_t)gdl__thread_buffers(items));
   GDL_OMP(omp parallel for schedule(static) if (items > 1))
   for (int64_t it = 0; it < items; it++) {
-    float *V = bufs + per_buf * (size_t)buf_index(), *M = V + 16 * g->C * nbt;
+    float *V = bufs + per_buf * (size_t)gdl__thread_index(), *M = V + 16 * g->C * nbt;
     wino_block b = block_at(g, &k, it / k.rblocks * k.ns, g->N, it % k.rblocks);
     int64_t n = b.ns * (b.ty1 - b.ty0) * TW; /* this block's tiles (the GEMMs' columns) */
     input_transform(g, x, &b, V);
@@ -216,8 +192,8 @@ static void grad_transform(const wino_geom *g, const float *dyo, int64_t ty, int
     int64_t i = 2 * ty + a, c0 = 2 * t0;
     __m512 v0 = _mm512_setzero_ps(), v1 = _mm512_setzero_ps();
     if (i < g->OH) {
-      v0 = _mm512_maskz_loadu_ps(lanes(0, g->OW - c0), dyo + i * g->OW + c0);
-      v1 = _mm512_maskz_loadu_ps(lanes(0, g->OW - c0 - 16), dyo + i * g->OW + c0 + 16);
+      v0 = _mm512_maskz_loadu_ps(gdl__lanes(0, g->OW - c0), dyo + i * g->OW + c0);
+      v1 = _mm512_maskz_loadu_ps(gdl__lanes(0, g->OW - c0 - 16), dyo + i * g->OW + c0 + 16);
     }
     d[a][0] = _mm512_permutex2var_ps(v0, even, v1);
     d[a][1] = _mm512_permutex2var_ps(v0, odd, v1);
@@ -258,7 +234,7 @@ static void transposed_transform(const wino_geom *g, const float *src, int64_t C
           for (int xi = 0; xi < 16; xi++) {
             gdl__transpose16(tmp[xi], 16, tr, 16); /* rows past cn: stale, and never stored */
             for (int64_t t = 0; t < nt; t++)
-              _mm512_mask_storeu_ps(out + (xi * n + j + t) * C + c0, lanes(0, cn), _mm512_loadu_ps(tr + t * 16));
+              _mm512_mask_storeu_ps(out + (xi * n + j + t) * C + c0, gdl__lanes(0, cn), _mm512_loadu_ps(tr + t * 16));
           }
         }
       }
@@ -269,12 +245,12 @@ void gdl__winograd3x3_dw(gdl_ctx *ctx, const wino_geom *g, const float *x, const
   blocking k = plan(g, size);
   int64_t O = g->O, C = g->C, wsz = 16 * O * C;
   size_t per_buf = (size_t)(16 * (C + O) * k.nbt);
-  float *bufs = gdl__ctx_alloc_raw(ctx, sizeof(float) * per_buf * (size_t)nbufs(count));
+  float *bufs = gdl__ctx_alloc_raw(ctx, sizeof(float) * per_buf * (size_t)gdl__thread_buffers(count));
   float *S = gdl__ctx_alloc_raw(ctx, sizeof(float) * (size_t)(wsz * count)); /* per chunk */
   memset(S, 0, sizeof(float) * (size_t)(wsz * count));
   GDL_OMP(omp parallel for schedule(static) if (count > 1))
   for (int64_t ch = 0; ch < count; ch++) {
-    float *V = bufs + per_buf * (size_t)buf_index(), *D = V + 16 * C * k.nbt;
+    float *V = bufs + per_buf * (size_t)gdl__thread_index(), *D = V + 16 * C * k.nbt;
     int64_t end = (ch + 1) * size < g->N ? (ch + 1) * size : g->N;
     for (int64_t n0 = ch * size; n0 < end; n0 += k.ns)
       for (int64_t r = 0; r < k.rblocks; r++) {

@@ -15,7 +15,6 @@
 #include <pthread.h>
 
 #ifdef GDL_HAVE_AVX512_SGEMM
-#include <immintrin.h>
 
 enum { MR = 8, NV = 3, NR = 16 * NV, KC = 128, MC = 96, NC = 21 * NR };
 
@@ -36,8 +35,7 @@ static void tile(int64_t kc, const float *ap, const float *bp, float *c, int64_t
   __m512 al = _mm512_set1_ps(alpha), be = _mm512_set1_ps(beta);
   for (int i = 0; i < mr; i++)
     for (int v = 0; v < NV && 16 * v < nr; v++) {
-      int left = nr - 16 * v;
-      __mmask16 mask = left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1);
+      __mmask16 mask = gdl__lanes(0, nr - 16 * v);
       float *cp = c + i * ldc + 16 * v;
       __m512 r = _mm512_mul_ps(al, acc[i][v]);
       if (!first) r = _mm512_add_ps(r, _mm512_maskz_loadu_ps(mask, cp));
@@ -78,17 +76,15 @@ void gdl__transpose16(const float *src, int64_t lds, float *dst, int64_t ldd) {
   for (int j = 0; j < 16; j++) _mm512_storeu_ps(dst + j * ldd, r[j]);
 }
 
-/* The first n of 16 lanes (none for n <= 0). */
-static __mmask16 first(int64_t n) { return n >= 16 ? (__mmask16)0xffff : n <= 0 ? 0 : (__mmask16)((1u << n) - 1); }
 
 /* dst[q][0..rows) = src rows 0..rows-1 at columns p0 + q for q < cols (<= 16), rows
  * <= 16 read at stride ld from src; the rest of each 16-wide output row is zero. */
 static void transpose_block(const float *src, int64_t ld, int rows, int64_t cols, float *dst, int64_t ldd, int width) {
   __m512 r[16];
-  __mmask16 m = first(cols);
+  __mmask16 m = gdl__lanes(0, cols);
   for (int i = 0; i < 16; i++) r[i] = i < rows ? _mm512_maskz_loadu_ps(m, src + i * ld) : _mm512_setzero_ps();
   transpose16(r);
-  for (int64_t q = 0; q < cols; q++) _mm512_mask_storeu_ps(dst + q * ldd, first(width), r[q]);
+  for (int64_t q = 0; q < cols; q++) _mm512_mask_storeu_ps(dst + q * ldd, gdl__lanes(0, width), r[q]);
 }
 
 /* Bp[j / NR][p][j % NR] = op(B)[pc + p, jc + j], zero past nc. */
@@ -99,7 +95,7 @@ static void pack_b(bool tb, const float *b, int64_t ldb, int64_t pc, int64_t kc,
     if (!tb) {
       for (int64_t p = 0; p < kc; p++)
         for (int v = 0; v < NV; v++)
-          _mm512_store_ps(dst + p * NR + 16 * v, _mm512_maskz_loadu_ps(first(w - 16 * v), b + (pc + p) * ldb + jc + jr + 16 * v));
+          _mm512_store_ps(dst + p * NR + 16 * v, _mm512_maskz_loadu_ps(gdl__lanes(0, w - 16 * v), b + (pc + p) * ldb + jc + jr + 16 * v));
     } else { /* op(B)[p, j] = b[j, p]: 16 x 16 transposes */
       for (int v = 0; v < NV; v++) {
         int rows = w - 16 * v < 0 ? 0 : (int)(w - 16 * v < 16 ? w - 16 * v : 16);
@@ -121,7 +117,7 @@ static void pack_a(bool ta, const float *a, int64_t lda, int64_t ic, int64_t mc,
         transpose_block(a + (ic + ir) * lda + pc + p, lda, h, kc - p < 16 ? kc - p : 16, dst + p * MR, MR, MR);
     } else {
       for (int64_t p = 0; p < kc; p++)
-        _mm256_store_ps(dst + p * MR, _mm256_maskz_loadu_ps((__mmask8)first(h), a + (pc + p) * lda + ic + ir));
+        _mm256_store_ps(dst + p * MR, _mm256_maskz_loadu_ps((__mmask8)gdl__lanes(0, h), a + (pc + p) * lda + ic + ir));
     }
   }
 }
