@@ -14,7 +14,6 @@
 
 #ifdef GDL_HAVE_WINOGRAD
 
-enum { BLOCK_TILES = 128 }; /* tiles per block, at least: V and M are 16 (C + O) of them */
 
 /* U[xi][o][c] = (G g G^T)[xi] for g = w[o][c], G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]. */
 static void filter_transform(int64_t O, int64_t C, const float *w, float *U) {
@@ -136,9 +135,13 @@ typedef struct {
 
 static blocking plan(const wino_geom *g, int64_t most) {
   int64_t TH = (g->OH + 1) / 2, TW = (g->OW + 1) / 2, per = TH * TW;
+  /* tiles per block, at least: V and M hold 16 (C + O) floats a tile, 1 MiB in all
+   * (128 tiles at 64 -> 64 channels), and the GEMMs want 32 columns or more */
+  int64_t want = ((int64_t)1 << 20) / (64 * (g->C + g->O));
+  want = want < 32 ? 32 : want;
   blocking k = {.ns = 1, .rows = TH};
-  if (per >= BLOCK_TILES) k.rows = (BLOCK_TILES + TW - 1) / TW;
-  else k.ns = (BLOCK_TILES + per - 1) / per;
+  if (per >= want) k.rows = (want + TW - 1) / TW;
+  else k.ns = (want + per - 1) / per;
   k.ns = k.ns > most ? most : k.ns;
   k.rows = k.rows > TH ? TH : k.rows;
   k.rblocks = (TH + k.rows - 1) / k.rows;
