@@ -18,30 +18,43 @@
 
 enum { MR = 8, NV = 3, NR = 16 * NV, KC = 128, MC = 96, NC = 21 * NR };
 
-/* ap: MR x kc panel (k major), bp: kc x NR panel (k major); the tile is mr x nr. */
+/* ap: MR x kc panel (k major), bp: kc x NR panel (k major); the tile of C is mr x nr,
+ * computed W vectors wide (W = 1, 2 or 3: an edge panel narrower than NR costs only
+ * its own width). */
+#define DEFINE_TILE(W)                                                                                         \
+  static void tile##W(int64_t kc, const float *ap, const float *bp, float *c, int64_t ldc, int mr, int nr,      \
+                      float alpha, float beta, bool first) {                                                   \
+    __m512 acc[MR][W];                                                                                         \
+    for (int i = 0; i < MR; i++)                                                                               \
+      for (int v = 0; v < W; v++) acc[i][v] = _mm512_setzero_ps();                                             \
+    for (int64_t p = 0; p < kc; p++, ap += MR, bp += NR) {                                                     \
+      __m512 b[W];                                                                                             \
+      for (int v = 0; v < W; v++) b[v] = _mm512_load_ps(bp + 16 * v);                                          \
+      for (int i = 0; i < MR; i++) {                                                                           \
+        __m512 a = _mm512_set1_ps(ap[i]);                                                                      \
+        for (int v = 0; v < W; v++) acc[i][v] = _mm512_fmadd_ps(a, b[v], acc[i][v]);                           \
+      }                                                                                                        \
+    }                                                                                                          \
+    __m512 al = _mm512_set1_ps(alpha), be = _mm512_set1_ps(beta);                                             \
+    for (int i = 0; i < mr; i++)                                                                               \
+      for (int v = 0; v < W && 16 * v < nr; v++) {                                                             \
+        __mmask16 mask = gdl__lanes(0, nr - 16 * v);                                                           \
+        float *cp = c + i * ldc + 16 * v;                                                                      \
+        __m512 r = _mm512_mul_ps(al, acc[i][v]);                                                               \
+        if (!first) r = _mm512_add_ps(r, _mm512_maskz_loadu_ps(mask, cp));                                     \
+        else if (beta != 0) r = _mm512_fmadd_ps(be, _mm512_maskz_loadu_ps(mask, cp), r);                       \
+        _mm512_mask_storeu_ps(cp, mask, r);                                                                    \
+      }                                                                                                        \
+  }
+DEFINE_TILE(1)
+DEFINE_TILE(2)
+DEFINE_TILE(3)
+
 static void tile(int64_t kc, const float *ap, const float *bp, float *c, int64_t ldc, int mr, int nr, float alpha,
                  float beta, bool first) {
-  __m512 acc[MR][NV];
-  for (int i = 0; i < MR; i++)
-    for (int v = 0; v < NV; v++) acc[i][v] = _mm512_setzero_ps();
-  for (int64_t p = 0; p < kc; p++, ap += MR, bp += NR) {
-    __m512 b[NV];
-    for (int v = 0; v < NV; v++) b[v] = _mm512_load_ps(bp + 16 * v);
-    for (int i = 0; i < MR; i++) {
-      __m512 a = _mm512_set1_ps(ap[i]);
-      for (int v = 0; v < NV; v++) acc[i][v] = _mm512_fmadd_ps(a, b[v], acc[i][v]);
-    }
-  }
-  __m512 al = _mm512_set1_ps(alpha), be = _mm512_set1_ps(beta);
-  for (int i = 0; i < mr; i++)
-    for (int v = 0; v < NV && 16 * v < nr; v++) {
-      __mmask16 mask = gdl__lanes(0, nr - 16 * v);
-      float *cp = c + i * ldc + 16 * v;
-      __m512 r = _mm512_mul_ps(al, acc[i][v]);
-      if (!first) r = _mm512_add_ps(r, _mm512_maskz_loadu_ps(mask, cp));
-      else if (beta != 0) r = _mm512_fmadd_ps(be, _mm512_maskz_loadu_ps(mask, cp), r);
-      _mm512_mask_storeu_ps(cp, mask, r);
-    }
+  if (nr > 32) tile3(kc, ap, bp, c, ldc, mr, nr, alpha, beta, first);
+  else if (nr > 16) tile2(kc, ap, bp, c, ldc, mr, nr, alpha, beta, first);
+  else tile1(kc, ap, bp, c, ldc, mr, nr, alpha, beta, first);
 }
 
 /* out[j][i] = in[i][j] for a 16 x 16 block held in 16 vectors: 64 shuffles. */
