@@ -67,8 +67,19 @@ void gdl_ctx_reset(gdl_ctx *ctx) {
 
 void *gdl_ctx_alloc(gdl_ctx *ctx, size_t bytes) {
   void *p = gdl__ctx_alloc_raw(ctx, bytes);
-  memset(p, 0, bytes);
+  gdl__zero(p, bytes);
   return p;
+}
+
+/* Zeroing megabytes (gradient buffers) on one core leaves the others waiting. */
+void gdl__zero(void *p, size_t bytes) {
+  const size_t block = (size_t)1 << 18;
+  int64_t nb = (int64_t)((bytes + block - 1) / block);
+  GDL_PARALLEL_FOR_IF(nb >= 8)
+  for (int64_t b = 0; b < nb; b++) {
+    size_t off = (size_t)b * block;
+    memset((char *)p + off, 0, bytes - off < block ? bytes - off : block);
+  }
 }
 
 void *gdl__ctx_alloc_raw(gdl_ctx *ctx, size_t bytes) {

@@ -65,6 +65,7 @@ gdl_rng *gdl__ctx_rng(gdl_ctx *ctx);
 /* Arena memory that is not zeroed, and a tensor whose elements are not: for op
  * outputs and scratch buffers that are written completely before being read. */
 void *gdl__ctx_alloc_raw(gdl_ctx *ctx, size_t bytes);
+void gdl__zero(void *p, size_t bytes); /* memset 0, on all threads when large */
 gdl_tensor *gdl__tensor_empty(gdl_ctx *ctx, gdl_dtype t, gdl_shape s);
 bool gdl__ctx_records(const gdl_ctx *ctx);
 /* The recorded nodes in execution order (for tests and tools). */

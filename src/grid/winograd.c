@@ -17,6 +17,7 @@
 
 /* U[xi][o][c] = (G g G^T)[xi] for g = w[o][c], G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]. */
 static void filter_transform(int64_t O, int64_t C, const float *w, float *U) {
+  GDL_PARALLEL_FOR_IF(O * C * 9 > GDL_PAR_MIN)
   for (int64_t o = 0; o < O; o++)
     for (int64_t c = 0; c < C; c++) {
       const float *g = w + (o * C + c) * 9;
@@ -250,7 +251,7 @@ void gdl__winograd3x3_dw(gdl_ctx *ctx, const wino_geom *g, const float *x, const
   size_t per_buf = (size_t)(16 * (C + O) * k.nbt);
   float *bufs = gdl__ctx_alloc_raw(ctx, sizeof(float) * per_buf * (size_t)gdl__thread_buffers(count));
   float *S = gdl__ctx_alloc_raw(ctx, sizeof(float) * (size_t)(wsz * count)); /* per chunk */
-  memset(S, 0, sizeof(float) * (size_t)(wsz * count));
+  gdl__zero(S, sizeof(float) * (size_t)(wsz * count));
   GDL_OMP(omp parallel for schedule(static) if (count > 1))
   for (int64_t ch = 0; ch < count; ch++) {
     float *V = bufs + per_buf * (size_t)gdl__thread_index(), *D = V + 16 * C * k.nbt;
