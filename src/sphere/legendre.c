@@ -446,13 +446,6 @@ static void work_free(work *w) { free(w->al), free(w->cf), free(w->lamP), free(w
 
 static inline int64_t lm_index(int l, int m) { return (int64_t)l * l + l + m; }
 
-/* memset of a large output, shared by the threads (16 MB at L = 1024) */
-static void zero(double *x, size_t n) {
-  const size_t piece = (size_t)1 << 17;
-#pragma omp parallel for schedule(static)
-  for (size_t i = 0; i < n; i += piece) memset(x + i, 0, (n - i < piece ? n - i : piece) * sizeof(double));
-}
-
 /* ---- synthesis ------------------------------------------------------------------- */
 
 /* One m >= 0 (and -m when neg): all blocks of ring pairs, all maps. */
@@ -584,7 +577,7 @@ static void synth_m(const gdl_sht_plan *p, work *w, int m, bool neg, const doubl
 }
 
 void gdl__leg_synth(const gdl_sht_plan *p, const double *alm, double *leg, int64_t nb) {
-  zero(leg, (size_t)(nb * p->nlr * p->nm) * 2);
+  gdl__zero(leg, sizeof(double) * (size_t)(nb * p->nlr * p->nm) * 2);
   int L = p->L;
   bool fail = false;
 #pragma omp parallel
@@ -721,7 +714,7 @@ static void adj_m(const gdl_sht_plan *p, work *w, int m, bool neg, const double 
 }
 
 void gdl__leg_adjoint(const gdl_sht_plan *p, const double *leg, double *alm, int64_t nb) {
-  zero(alm, (size_t)(nb * p->L * p->L) * 2);
+  gdl__zero(alm, sizeof(double) * (size_t)(nb * p->L * p->L) * 2);
   int L = p->L;
   bool fail = false;
 #pragma omp parallel
