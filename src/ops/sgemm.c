@@ -3,7 +3,7 @@
  *
  * Why not BLIS: on this project's machines BLIS 0.9's 'skx' sgemm reaches about
  * 45% of the float32 FMA peak at the shapes convolutions and linear layers give it
- * (64 x 3136 x 576 and the like), where a plain packed kernel reaches 80%.
+ * (64 x 3136 x 576 and the like), where this plain packed kernel reaches 70-80%.
  *
  * The usual GotoBLAS/BLIS blocking: op(B) is packed per (KC x NC) block into panels
  * of NR columns, op(A) per (MC x KC) block into panels of MR rows (packing absorbs
@@ -172,6 +172,7 @@ static float *workspace(int which, size_t floats) {
   }
   return w->buf[which];
 }
+
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
 static void sgemm_serial(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
