@@ -27,13 +27,15 @@ static int64_t vol(const int64_t *a) { return a[0] * a[1] * a[2]; }
  * and 0 elsewhere in [0, W), and x[ow + off] += s[ow] for ow in [lo, hi). Rows are
  * often shorter than a vector (14 or 28 floats), hence masked AVX-512 loads and
  * stores (masked-off lanes are never touched, even outside the array). */
-static inline void row_gather_double(double *restrict d, const double *restrict s, int64_t off, int64_t lo, int64_t hi,
-                                     int64_t W) {
-  for (int64_t ow = 0; ow < W; ow++) d[ow] = ow >= lo && ow < hi ? s[ow + off] : 0;
-}
-static inline void row_add_double(double *restrict x, const double *restrict s, int64_t off, int64_t lo, int64_t hi) {
-  for (int64_t ow = lo; ow < hi; ow++) x[ow + off] += s[ow];
-}
+#define DEFINE_ROW_COPIES(T)                                                                                 \
+  static inline void row_gather_##T(T *restrict d, const T *restrict s, int64_t off, int64_t lo, int64_t hi,   \
+                                    int64_t W) {                                                              \
+    for (int64_t ow = 0; ow < W; ow++) d[ow] = ow >= lo && ow < hi ? s[ow + off] : 0;                          \
+  }                                                                                                          \
+  static inline void row_add_##T(T *restrict x, const T *restrict s, int64_t off, int64_t lo, int64_t hi) {  \
+    for (int64_t ow = lo; ow < hi; ow++) x[ow + off] += s[ow];                                                \
+  }
+DEFINE_ROW_COPIES(double)
 #ifdef __AVX512F__
 static inline void row_gather_float(float *restrict d, const float *restrict s, int64_t off, int64_t lo, int64_t hi,
                                     int64_t W) {
@@ -47,13 +49,7 @@ static inline void row_add_float(float *restrict x, const float *restrict s, int
   }
 }
 #else
-static inline void row_gather_float(float *restrict d, const float *restrict s, int64_t off, int64_t lo, int64_t hi,
-                                    int64_t W) {
-  for (int64_t ow = 0; ow < W; ow++) d[ow] = ow >= lo && ow < hi ? s[ow + off] : 0;
-}
-static inline void row_add_float(float *restrict x, const float *restrict s, int64_t off, int64_t lo, int64_t hi) {
-  for (int64_t ow = lo; ow < hi; ow++) x[ow + off] += s[ow];
-}
+DEFINE_ROW_COPIES(float)
 #endif
 
 /* Walks output rows rho = od out[1] + oh in [r0, r1) of kernel offset (a, b) with
@@ -224,7 +220,6 @@ static bool depthwise(const geom *g) { return g->C == g->G && g->G > 1; }
 typedef struct {
   int64_t S;         /* samples per tile (then all rows), or 1 */
   int64_t rows, per; /* output rows per tile and tiles per sample (S = 1) */
-  int64_t cols;      /* most columns of a tile */
   size_t colsz, outsz;
 } tiling;
 
@@ -239,9 +234,9 @@ static tiling tile_plan(const geom *g, size_t es, int64_t most_samples) {
     t.S = t.S > most_samples ? most_samples : t.S;
   }
   t.per = (R + t.rows - 1) / t.rows;
-  t.cols = t.S * t.rows * g->out[2];
-  t.colsz = (size_t)(K * t.cols) * es;
-  t.outsz = t.S > 1 ? (size_t)(g->O * t.cols) * es : 0;
+  int64_t cols = t.S * t.rows * g->out[2]; /* most columns of a tile */
+  t.colsz = (size_t)(K * cols) * es;
+  t.outsz = t.S > 1 ? (size_t)(g->O * cols) * es : 0;
   return t;
 }
 
@@ -279,6 +274,12 @@ static bool winograd(gdl_dtype t, const geom *g) {
 #endif
 }
 
+#ifdef GDL_HAVE_WINOGRAD
+static wino_geom wino_of(const geom *g) {
+  return (wino_geom){g->N, g->C, g->O, g->in[1], g->in[2], g->p[1], g->p[2], g->out[1], g->out[2]};
+}
+#endif
+
 /* y = conv(x) (beta 0) or y += conv(x) (beta 1). */
 static void fwd_data(gdl_ctx *ctx, gdl_dtype t, const geom *g, const void *x, const void *w, void *y,
                      double beta) {
@@ -289,7 +290,7 @@ static void fwd_data(gdl_ctx *ctx, gdl_dtype t, const geom *g, const void *x, co
   }
 #ifdef GDL_HAVE_WINOGRAD
   if (winograd(t, g)) {
-    wino_geom wg = {g->N, g->C, g->O, g->in[1], g->in[2], g->p[1], g->p[2], g->out[1], g->out[2]};
+    wino_geom wg = wino_of(g);
     gdl__winograd3x3(ctx, &wg, x, w, y, (float)beta);
     return;
   }
@@ -299,7 +300,7 @@ static void fwd_data(gdl_ctx *ctx, gdl_dtype t, const geom *g, const void *x, co
   tiling tl = tile_plan(g, es, g->N);
   int64_t items = (g->N + tl.S - 1) / tl.S * tl.per;
   int nb = gdl__thread_buffers(items);
-  char *cols = gdl__ctx_alloc_raw(ctx, tl.colsz * (size_t)nb), *outs = gdl__ctx_alloc_raw(ctx, tl.outsz * (size_t)nb + 1);
+  char *cols = gdl__ctx_alloc_raw(ctx, tl.colsz * (size_t)nb), *outs = gdl__ctx_alloc_raw(ctx, tl.outsz * (size_t)nb);
   GDL_OMP(omp parallel for schedule(static) if (items > 1))
   for (int64_t it = 0; it < items; it++) {
     int64_t n0 = it / tl.per * tl.S;
@@ -360,21 +361,21 @@ static void bwd(gdl_ctx *ctx, gdl_dtype t, const geom *g, const void *x, const v
     else dw_bwd_double(g, x, dy, w, dx, dw);
     return;
   }
+  int64_t size = (g->N + MIN_CHUNKS - 1) / MIN_CHUNKS, count = (g->N + size - 1) / size; /* chunks of samples */
   if (dx && flipped_dx(ctx, t, g, dy, w, dx)) dx = NULL; /* done */
 #ifdef GDL_HAVE_WINOGRAD
   if (dw && winograd(t, g)) {
-    wino_geom wg = {g->N, g->C, g->O, g->in[1], g->in[2], g->p[1], g->p[2], g->out[1], g->out[2]};
-    gdl__winograd3x3_dw(ctx, &wg, x, dy, dw);
+    wino_geom wg = wino_of(g);
+    gdl__winograd3x3_dw(ctx, &wg, x, dy, size, dw);
     dw = NULL;
   }
 #endif
   if (!dx && !dw) return;
   size_t es = gdl_dtype_size(t);
   int64_t P = vol(g->out), Pin = vol(g->in), Og = g->O / g->G, K = g->C / g->G * vol(g->k), wsz = g->O * K;
-  int64_t size = (g->N + MIN_CHUNKS - 1) / MIN_CHUNKS, count = (g->N + size - 1) / size; /* chunks of samples */
   tiling tl = tile_plan(g, es, size);
   int nb = gdl__thread_buffers(count);
-  char *cols = gdl__ctx_alloc_raw(ctx, tl.colsz * (size_t)nb), *dys = gdl__ctx_alloc_raw(ctx, tl.outsz * (size_t)nb + 1);
+  char *cols = gdl__ctx_alloc_raw(ctx, tl.colsz * (size_t)nb), *dys = gdl__ctx_alloc_raw(ctx, tl.outsz * (size_t)nb);
   char *part = NULL; /* per-chunk weight gradients */
   if (dw) {
     part = gdl__ctx_alloc_raw(ctx, (size_t)(wsz * count) * es);

@@ -38,16 +38,21 @@ static void filter_transform(int64_t O, int64_t C, const float *w, float *U) {
     }
 }
 
+/* ev[t] = the (2t)-th and od[t] the (2t+1)-th of the 32 floats in v0, v1. */
+static void split_even_odd(__m512 v0, __m512 v1, __m512 *ev, __m512 *od) {
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  *ev = _mm512_permutex2var_ps(v0, even, v1);
+  *od = _mm512_permutex2var_ps(v0, _mm512_add_epi32(even, _mm512_set1_epi32(1)), v1);
+}
+
 /* The four columns 2 t + q - pw (q < 4) of an input row for 16 tiles t0..t0+15:
  * zero outside [0, W) (masked loads never touch the lanes they leave out). */
 static void patch_row(const float *row, int64_t W, int64_t c0, __m512 d[4]) {
-  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512i next = _mm512_setr_epi32(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16);
   __m512 v0 = _mm512_maskz_loadu_ps(gdl__lanes(-c0, W - c0), row + c0);
   __m512 v1 = _mm512_maskz_loadu_ps(gdl__lanes(-c0 - 16, W - c0 - 16), row + c0 + 16);
   __m512 v2 = _mm512_maskz_loadu_ps(gdl__lanes(-c0 - 32, W - c0 - 32) & 3, row + c0 + 32);
-  d[0] = _mm512_permutex2var_ps(v0, even, v1);                                           /* c0 + 2t     */
-  d[1] = _mm512_permutex2var_ps(v0, _mm512_add_epi32(even, _mm512_set1_epi32(1)), v1);   /* c0 + 2t + 1 */
+  split_even_odd(v0, v1, &d[0], &d[1]);                                                  /* c0 + 2t, + 1 */
   d[2] = _mm512_permutex2var_ps(d[0], next, v2);                                         /* c0 + 2t + 2 */
   d[3] = _mm512_permutex2var_ps(d[1], next, _mm512_permutexvar_ps(_mm512_set1_epi32(1), v2)); /* + 3 */
 }
@@ -189,8 +194,6 @@ void gdl__winograd3x3(gdl_ctx *ctx, const wino_geom *g, const float *x, const fl
 /* v[xi] = (A dY A^T)[xi] for the 16 tiles t0..t0+15 of tile row ty of gradient
  * plane dyo (zero where the tile sticks out of the output). */
 static void grad_transform(const wino_geom *g, const float *dyo, int64_t ty, int64_t t0, __m512 v[16]) {
-  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-  const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
   __m512 d[2][2], t[4][2];
   for (int a = 0; a < 2; a++) {
     int64_t i = 2 * ty + a, c0 = 2 * t0;
@@ -199,8 +202,7 @@ static void grad_transform(const wino_geom *g, const float *dyo, int64_t ty, int
       v0 = _mm512_maskz_loadu_ps(gdl__lanes(0, g->OW - c0), dyo + i * g->OW + c0);
       v1 = _mm512_maskz_loadu_ps(gdl__lanes(0, g->OW - c0 - 16), dyo + i * g->OW + c0 + 16);
     }
-    d[a][0] = _mm512_permutex2var_ps(v0, even, v1);
-    d[a][1] = _mm512_permutex2var_ps(v0, odd, v1);
+    split_even_odd(v0, v1, &d[a][0], &d[a][1]);
   }
   for (int b = 0; b < 2; b++) { /* A dY */
     t[0][b] = d[0][b];
@@ -244,8 +246,8 @@ static void transposed_transform(const wino_geom *g, const float *src, int64_t C
       }
 }
 
-void gdl__winograd3x3_dw(gdl_ctx *ctx, const wino_geom *g, const float *x, const float *dy, float *dw) {
-  int64_t size = (g->N + 7) / 8, count = (g->N + size - 1) / size; /* chunks of samples: N decides, not threads */
+void gdl__winograd3x3_dw(gdl_ctx *ctx, const wino_geom *g, const float *x, const float *dy, int64_t size, float *dw) {
+  int64_t count = (g->N + size - 1) / size;
   blocking k = plan(g, size);
   int64_t O = g->O, C = g->C, wsz = 16 * O * C;
   size_t per_buf = (size_t)(16 * (C + O) * k.nbt);

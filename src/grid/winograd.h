@@ -21,8 +21,10 @@ typedef struct {
 
 /* y = conv (beta 0) or y += conv (beta 1); w is [O, C, 3, 3]. */
 void gdl__winograd3x3(gdl_ctx *ctx, const wino_geom *g, const float *x, const float *w, float *y, float beta);
-/* dw [O, C, 3, 3] += the weight gradient for output gradient dy. */
-void gdl__winograd3x3_dw(gdl_ctx *ctx, const wino_geom *g, const float *x, const float *dy, float *dw);
+/* dw [O, C, 3, 3] += the weight gradient for output gradient dy, summed per chunk of
+ * `chunk` samples and then over the chunks in order (chunk sizes must not depend on
+ * the thread count). */
+void gdl__winograd3x3_dw(gdl_ctx *ctx, const wino_geom *g, const float *x, const float *dy, int64_t chunk, float *dw);
 #endif
 
 #endif

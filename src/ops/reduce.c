@@ -97,22 +97,18 @@ static void reduce_bwd(gdl_ctx *ctx, gdl_node *n, int kind) {
     const T *DY = n->out->grad->data;
     T *DX = g->data;
     T scale = kind == MEAN ? (T)1 / (T)s.n : (T)1;
-    if (kind <= MEAN && s.outer == 1 && s.inner == 1) { /* a full reduction: spread dy over x on all threads */
-      T v = DY[0] * scale;
-      GDL_PARALLEL_FOR_IF(s.n > GDL_PAR_MIN)
-      for (int64_t k = 0; k < s.n; k++) DX[k] += v;
+    if (kind <= MEAN) { /* threads over (outer, reduced) pairs: a full reduction has one outer */
+      GDL_OMP(omp parallel for collapse(2) schedule(static) if (s.outer * s.n * s.inner > GDL_PAR_MIN))
+      for (int64_t o = 0; o < s.outer; o++)
+        for (int64_t k = 0; k < s.n; k++) {
+          const T *dy = DY + o * s.inner;
+          T *dx = DX + (o * s.n + k) * s.inner;
+          for (int64_t j = 0; j < s.inner; j++) dx[j] += dy[j] * scale;
+        }
     } else {
       GDL_PARALLEL_FOR_IF(s.outer * s.n * s.inner > GDL_PAR_MIN)
-      for (int64_t o = 0; o < s.outer; o++) {
-        const T *dy = DY + o * s.inner;
-        T *dx = DX + o * s.n * s.inner;
-        if (kind <= MEAN) {
-          for (int64_t k = 0; k < s.n; k++)
-            for (int64_t j = 0; j < s.inner; j++) dx[k * s.inner + j] += dy[j] * scale;
-        } else {
-          for (int64_t j = 0; j < s.inner; j++) dx[arg[o * s.inner + j] * s.inner + j] += dy[j];
-        }
-      }
+      for (int64_t o = 0; o < s.outer; o++)
+        for (int64_t j = 0; j < s.inner; j++) DX[(o * s.n + arg[o * s.inner + j]) * s.inner + j] += DY[o * s.inner + j];
     }
   });
 }

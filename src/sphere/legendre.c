@@ -444,8 +444,6 @@ static bool work_init(work *w, int L, int64_t nb, bool analysis) {
 
 static void work_free(work *w) { free(w->al), free(w->cf), free(w->lamP), free(w->acc); }
 
-static inline int64_t lm_index(int l, int m) { return (int64_t)l * l + l + m; }
-
 /* ---- synthesis ------------------------------------------------------------------- */
 
 /* One m >= 0 (and -m when neg): all blocks of ring pairs, all maps. */
@@ -466,10 +464,10 @@ static void synth_m(const gdl_sht_plan *p, work *w, int m, bool neg, const doubl
     double *f = w->cf + c * 4 * Lp;
     memset(f, 0, 4 * (size_t)Lp * sizeof(double));
     for (int l = l0; l < L; l++) {
-      const double *a = alm + 2 * (c * L2 + lm_index(l, m));
+      const double *a = alm + 2 * (c * L2 + gdl__lm(l, m));
       f[l] = cl[l] * a[0], f[Lp + l] = cl[l] * a[1];
       if (neg) {
-        const double *b = alm + 2 * (c * L2 + lm_index(l, -m));
+        const double *b = alm + 2 * (c * L2 + gdl__lm(l, -m));
         f[2 * Lp + l] = cl[l] * b[0], f[3 * Lp + l] = cl[l] * b[1];
       }
     }
@@ -703,10 +701,10 @@ static void adj_m(const gdl_sht_plan *p, work *w, int m, bool neg, const double 
   for (int64_t c = 0; c < nb; c++) {
     const vd *acc = w->acc + c * Lp * 4;
     for (int l = l0; l < L; l++) {
-      double *a = alm + 2 * (c * L2 + lm_index(l, m));
+      double *a = alm + 2 * (c * L2 + gdl__lm(l, m));
       a[0] = w->cl[l] * hsum(acc[l * 4]), a[1] = w->cl[l] * hsum(acc[l * 4 + 1]);
       if (neg) {
-        a = alm + 2 * (c * L2 + lm_index(l, -m));
+        a = alm + 2 * (c * L2 + gdl__lm(l, -m));
         a[0] = w->cl[l] * hsum(acc[l * 4 + 2]), a[1] = w->cl[l] * hsum(acc[l * 4 + 3]);
       }
     }
@@ -782,8 +780,8 @@ gdl_status gdl_sph_harm(int L, int spin, double theta, double phi, double *ylm) 
     gdl_wigner_d_column(L, m, -spin, theta, col);
     for (int l = abs(m); l < L; l++) {
       double v = sgs * sqrt((2 * l + 1) / (4 * M_PI)) * col[l];
-      ylm[2 * lm_index(l, m)] = v * cos(m * phi);
-      ylm[2 * lm_index(l, m) + 1] = v * sin(m * phi);
+      ylm[2 * gdl__lm(l, m)] = v * cos(m * phi);
+      ylm[2 * gdl__lm(l, m) + 1] = v * sin(m * phi);
     }
   }
   free(col);

@@ -143,27 +143,25 @@ const gdl_sampling *gdl_sht_sampling(const gdl_sht_plan *p) { return p->s; }
 
 /* ---- coefficient conversions -------------------------------------------------------- */
 
-static inline int64_t idx(int l, int m) { return (int64_t)l * l + l + m; }
-
 void gdl_sht_complex_to_real(int L, const double *a, double *c) {
   for (int l = 0; l < L; l++) {
-    c[idx(l, 0)] = a[2 * idx(l, 0)];
+    c[gdl__lm(l, 0)] = a[2 * gdl__lm(l, 0)];
     for (int m = 1; m <= l; m++) {
       double f = ((m & 1) ? -1 : 1) * M_SQRT2;
-      c[idx(l, m)] = f * a[2 * idx(l, m)];
-      c[idx(l, -m)] = -f * a[2 * idx(l, m) + 1];
+      c[gdl__lm(l, m)] = f * a[2 * gdl__lm(l, m)];
+      c[gdl__lm(l, -m)] = -f * a[2 * gdl__lm(l, m) + 1];
     }
   }
 }
 
 void gdl_sht_real_to_complex(int L, const double *c, double *a) {
   for (int l = 0; l < L; l++) {
-    a[2 * idx(l, 0)] = c[idx(l, 0)], a[2 * idx(l, 0) + 1] = 0;
+    a[2 * gdl__lm(l, 0)] = c[gdl__lm(l, 0)], a[2 * gdl__lm(l, 0) + 1] = 0;
     for (int m = 1; m <= l; m++) {
       double f = ((m & 1) ? -1 : 1) * M_SQRT1_2, sg = (m & 1) ? -1 : 1;
-      double re = f * c[idx(l, m)], im = -f * c[idx(l, -m)];
-      a[2 * idx(l, m)] = re, a[2 * idx(l, m) + 1] = im;
-      a[2 * idx(l, -m)] = sg * re, a[2 * idx(l, -m) + 1] = -sg * im;
+      double re = f * c[gdl__lm(l, m)], im = -f * c[gdl__lm(l, -m)];
+      a[2 * gdl__lm(l, m)] = re, a[2 * gdl__lm(l, m) + 1] = im;
+      a[2 * gdl__lm(l, -m)] = sg * re, a[2 * gdl__lm(l, -m) + 1] = -sg * im;
     }
   }
 }
@@ -204,11 +202,11 @@ static void coeff_out(const gdl_sht_plan *p, double *a, void *u, int64_t nb) {
 #pragma omp parallel for schedule(static)
       for (int l = 0; l < L; l++) {
         double *b = a + 2 * c * L2;
-        b[2 * idx(l, 0) + 1] = 0;
+        b[2 * gdl__lm(l, 0) + 1] = 0;
         for (int m = 1; m <= l; m++) {
           double sg = (m & 1) ? -1 : 1;
-          b[2 * idx(l, -m)] = sg * b[2 * idx(l, m)];
-          b[2 * idx(l, -m) + 1] = -sg * b[2 * idx(l, m) + 1];
+          b[2 * gdl__lm(l, -m)] = sg * b[2 * gdl__lm(l, m)];
+          b[2 * gdl__lm(l, -m) + 1] = -sg * b[2 * gdl__lm(l, m) + 1];
         }
       }
   if (p->flags & GDL_SHT_REAL_BASIS) {
@@ -422,7 +420,7 @@ static double cdot(const gdl_sht_plan *p, const double *x, const double *y, int6
   for (int64_t c = 0; c < nb; c++)
     for (int l = 0; l < L; l++)
       for (int m = p->real ? 0 : -l; m <= l; m++) {
-        int64_t i = 2 * (c * L2 + idx(l, m));
+        int64_t i = 2 * (c * L2 + gdl__lm(l, m));
         s += (p->real && m > 0 ? 2 : 1) * (x[i] * y[i] + x[i + 1] * y[i + 1]);
       }
   return s;

@@ -75,7 +75,7 @@ static void scale_n(const gdl_so3_plan *p, int n, double *a, bool inverse) {
   for (int l = 0; l < L; l++) {
     double c = inverse ? sg * sqrt(4 * M_PI * (2 * l + 1)) / (8 * M_PI * M_PI) : sg * sqrt(4 * M_PI / (2 * l + 1));
     for (int m = -l; m <= l; m++) {
-      int64_t i = (int64_t)l * l + l + m;
+      int64_t i = gdl__lm(l, m);
       if (l < abs(n)) a[2 * i] = a[2 * i + 1] = 0;
       else a[2 * i] *= c, a[2 * i + 1] *= c;
     }

@@ -86,6 +86,9 @@ struct gdl_sht_plan {
   fftw_plan pl_f, pl_b, pw_f, pw_b;
 };
 
+/* The harmonic index of (l, m): l^2 + l + m (ssht's layout, the user's). */
+static inline int64_t gdl__lm(int l, int m) { return (int64_t)l * l + l + m; }
+
 /* Legendre stage (legendre.c). alm: complex double [nb][L^2] (all m; for real
  * plans only m >= 0 is read/written). leg: complex double [nb][nlr][nm]. */
 gdl_status gdl__leg_setup(gdl_sht_plan *p);
