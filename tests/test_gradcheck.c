@@ -210,14 +210,43 @@ static void check_conv3x3(void) {
   }
 }
 
+/* Sum and mean backward over axes long enough to be split into blocks (the op
+ * samples are small): d/dx of sum(w * reduce(x)) is w broadcast, over n for a mean. */
+static void check_long_reductions(void) {
+  const struct { int64_t a, b; int axis; } cases[] = {{3, 2500, 1}, {2500, 3, 0}, {70, 73, GDL_AXIS_ALL}};
+  for (int c = 0; c < 3; c++)
+    for (int mean = 0; mean < 2; mean++) {
+      gdl_ctx *ctx = gdl_ctx_new();
+      gdl_rng rng = gdl_rng_make(5 + (uint64_t)c);
+      gdl_tensor *x = gdl_tensor_new(ctx, GDL_F64, GDL_SHAPE(cases[c].a, cases[c].b));
+      gdl_rng_fill_uniform(&rng, x, -1, 1);
+      x->requires_grad = true;
+      gdl_tensor *y = (mean ? gdl_mean : gdl_sum)(ctx, x, cases[c].axis, false);
+      gdl_tensor *w = gdl_tensor_new(ctx, GDL_F64, gdl_tensor_shape(y));
+      gdl_rng_fill_uniform(&rng, w, -1, 1);
+      CHECK(gdl_backward(ctx, gdl_sum(ctx, gdl_mul(ctx, y, w), GDL_AXIS_ALL, false)) == GDL_OK, "backward");
+      int64_t n = cases[c].axis == 1 ? cases[c].b : cases[c].axis == 0 ? cases[c].a : cases[c].a * cases[c].b;
+      int64_t bad = 0;
+      for (int64_t i = 0; i < cases[c].a; i++)
+        for (int64_t j = 0; j < cases[c].b; j++) {
+          double wi = gdl_tensor_get(w, cases[c].axis == 1 ? i : cases[c].axis == 0 ? j : 0);
+          bad += fabs(gdl_tensor_get(x->grad, i * cases[c].b + j) - (mean ? wi / (double)n : wi)) > 1e-15;
+        }
+      CHECK(bad == 0, "%s backward over axis %d of [%lld, %lld]: %lld wrong entries", mean ? "mean" : "sum",
+            cases[c].axis, (long long)cases[c].a, (long long)cases[c].b, (long long)bad);
+      gdl_ctx_free(ctx);
+    }
+}
+
 int main(void) {
   check_gemm();
-  /* one thread, then two: some kernels take other paths by thread count (e.g. float32
-   * convolutions through the implicit GEMM, whose float64 twin is the im2col path) */
+  /* one thread, then two: some kernels take other paths by thread count (e.g. the
+   * convolutions' tiles) */
   int saved = gdl_get_threads();
   for (int t = 1; t <= 2; t++) {
     gdl_set_threads(t);
     check_conv3x3();
+    check_long_reductions();
     for (int op = 0; op < gdl_op_count(); op++) check_op(op);
   }
   gdl_set_threads(saved);

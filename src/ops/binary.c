@@ -66,7 +66,8 @@ static void binary_fwd(gdl_node *n, int kind) {
 }
 
 /* Gradient w.r.t. input `which` (0 = a, 1 = b): a full-size temporary g of the
- * output's shape, then summed down to the input's shape. */
+ * output's shape, then summed down to the input's shape (a product's factor of the
+ * output's own shape takes dy times the other factor directly). */
 static void binary_bwd(gdl_ctx *ctx, gdl_node *n, int kind) {
   gdl_tensor *a = n->in[0], *b = n->in[1], *out = n->out;
   gdl_shape s = gdl_tensor_shape(out);
@@ -77,6 +78,15 @@ static void binary_bwd(gdl_ctx *ctx, gdl_node *n, int kind) {
     if (!gx) continue;
     const void *g = out->grad->data;
     bool plain = kind == ADD || (kind == SUB && which == 0);
+    if (kind == MUL && gdl_shape_eq(gdl_tensor_shape(x), s)) { /* nothing to sum: straight into gx */
+      GDL_FLOAT_SWITCH(out->dtype, T, {
+        const T *dy = out->grad->data;
+        T *G = gx->data;
+        if (which == 0) BINARY_LOOP(T, it, a->data, b->data, G[o + j] += dy[o + j] * z)
+        else BINARY_LOOP(T, it, a->data, b->data, G[o + j] += dy[o + j] * x)
+      });
+      continue;
+    }
     if (!plain) {
       gdl_tensor *tmp = gdl__tensor_empty(ctx, out->dtype, s);
       GDL_FLOAT_SWITCH(out->dtype, T, {

@@ -97,13 +97,24 @@ static void reduce_bwd(gdl_ctx *ctx, gdl_node *n, int kind) {
     const T *DY = n->out->grad->data;
     T *DX = g->data;
     T scale = kind == MEAN ? (T)1 / (T)s.n : (T)1;
-    if (kind <= MEAN) { /* threads over (outer, reduced) pairs: a full reduction has one outer */
+    if (kind <= MEAN) {
+      /* threads over (outer, block of kb reduced) pairs: a full reduction has one
+       * outer, and a last-axis one inner 1, so blocks keep the loops vector-long */
+      int64_t kb = s.inner >= 1024 ? 1 : 1024 / s.inner, nkb = (s.n + kb - 1) / kb;
       GDL_OMP(omp parallel for collapse(2) schedule(static) if (s.outer * s.n * s.inner > GDL_PAR_MIN))
       for (int64_t o = 0; o < s.outer; o++)
-        for (int64_t k = 0; k < s.n; k++) {
+        for (int64_t b = 0; b < nkb; b++) {
           const T *dy = DY + o * s.inner;
-          T *dx = DX + (o * s.n + k) * s.inner;
-          for (int64_t j = 0; j < s.inner; j++) dx[j] += dy[j] * scale;
+          int64_t k1 = (b + 1) * kb < s.n ? (b + 1) * kb : s.n;
+          if (s.inner == 1) {
+            T *dx = DX + o * s.n, v = dy[0] * scale;
+            for (int64_t k = b * kb; k < k1; k++) dx[k] += v;
+          } else {
+            for (int64_t k = b * kb; k < k1; k++) {
+              T *dx = DX + (o * s.n + k) * s.inner;
+              for (int64_t j = 0; j < s.inner; j++) dx[j] += dy[j] * scale;
+            }
+          }
         }
     } else {
       GDL_PARALLEL_FOR_IF(s.outer * s.n * s.inner > GDL_PAR_MIN)
