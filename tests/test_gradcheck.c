@@ -161,8 +161,8 @@ static void check_gemm(void) {
 static void check_conv3x3(void) {
   const int64_t shapes[][7] = {/* N, C, O, H, W, ph, pw */
                                {3, 16, 20, 13, 37, 1, 1}, {2, 17, 16, 26, 26, 0, 0}, {5, 16, 16, 7, 5, 2, 2},
-                               {1, 32, 16, 30, 50, 1, 2}, {4, 24, 18, 9, 11, 2, 0}};
-  for (int si = 0; si < 5; si++) {
+                               {1, 32, 16, 30, 50, 1, 2}, {4, 24, 18, 9, 11, 2, 0}, {2, 72, 40, 10, 12, 1, 1}};
+  for (int si = 0; si < 6; si++) {
     const int64_t *d = shapes[si];
     gdl_rng rng = gdl_rng_make(21 + si);
     gdl_conv_opts o = {.padding = {(int)d[5], (int)d[6]}};

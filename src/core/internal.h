@@ -136,6 +136,31 @@ static inline __mmask16 gdl__lanes(int64_t from, int64_t to) {
   to = to > 16 ? 16 : to;
   return to <= from ? 0 : (__mmask16)(((1u << (to - from)) - 1) << from);
 }
+
+/* r[j][i] = r[i][j] for a 16 x 16 block held in 16 vectors: 64 shuffles. */
+static inline void gdl__transpose16(__m512 r[16]) {
+  __m512 t[16], s[16];
+  for (int k = 0; k < 8; k++) { /* t[2k]: rows 2k, 2k+1 interleaved (columns 4L, 4L+1); t[2k+1]: 4L+2, 4L+3 */
+    t[2 * k] = _mm512_unpacklo_ps(r[2 * k], r[2 * k + 1]);
+    t[2 * k + 1] = _mm512_unpackhi_ps(r[2 * k], r[2 * k + 1]);
+  }
+  for (int k = 0; k < 4; k++) { /* lane L of s[4k + c]: rows 4k..4k+3 of column 4L + c */
+    __m512d a0 = _mm512_castps_pd(t[4 * k]), a1 = _mm512_castps_pd(t[4 * k + 1]);
+    __m512d b0 = _mm512_castps_pd(t[4 * k + 2]), b1 = _mm512_castps_pd(t[4 * k + 3]);
+    s[4 * k] = _mm512_castpd_ps(_mm512_unpacklo_pd(a0, b0));
+    s[4 * k + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a0, b0));
+    s[4 * k + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(a1, b1));
+    s[4 * k + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(a1, b1));
+  }
+  for (int c = 0; c < 4; c++) { /* transpose the 4 x 4 lanes of s[c], s[4 + c], s[8 + c], s[12 + c] */
+    __m512 p0 = _mm512_shuffle_f32x4(s[c], s[4 + c], 0x44), p1 = _mm512_shuffle_f32x4(s[c], s[4 + c], 0xee);
+    __m512 q0 = _mm512_shuffle_f32x4(s[8 + c], s[12 + c], 0x44), q1 = _mm512_shuffle_f32x4(s[8 + c], s[12 + c], 0xee);
+    r[c] = _mm512_shuffle_f32x4(p0, q0, 0x88);
+    r[4 + c] = _mm512_shuffle_f32x4(p0, q0, 0xdd);
+    r[8 + c] = _mm512_shuffle_f32x4(p1, q1, 0x88);
+    r[12 + c] = _mm512_shuffle_f32x4(p1, q1, 0xdd);
+  }
+}
 #endif
 
 #define GDL_CHECK_FLOAT(x, opname) \

@@ -8,34 +8,55 @@
  * tile per vector lane. Tiles go through in blocks (a few tile rows of a sample,
  * or several small samples) so that V and M stay in L2; threads take blocks, each
  * output is written by one block, and nothing depends on the thread count. The
- * rounding differs from the direct sum by a few ulps (the transforms' additions). */
+ * transforms write U and V straight in the layout the GEMM kernel reads (its packed
+ * panels), so no product packs anything. The rounding differs from the direct sum
+ * by a few ulps (the transforms' additions). */
 #include "grid/winograd.h"
 #include "ops/blas.h"
 
 #ifdef GDL_HAVE_WINOGRAD
 
 
-/* U[xi][o][c] = (G g G^T)[xi] for g = w[o][c], G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]. */
+enum { MR = GDL_SGEMM_MR, NR = GDL_SGEMM_NR };
+
+static int64_t round_up(int64_t v, int64_t q) { return (v + q - 1) / q * q; }
+
+/* U[xi] = (G g G^T)[xi] for g = w[o][c], G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1],
+ * as the GEMM's packed A [O, C]: U[xi][o / MR][c][o % MR], zero rows up to a whole panel. */
 static void filter_transform(int64_t O, int64_t C, const float *w, float *U) {
-  GDL_PARALLEL_FOR_IF(O * C * 9 > GDL_PAR_MIN)
-  for (int64_t o = 0; o < O; o++)
+  int64_t Op = round_up(O, MR);
+  GDL_PARALLEL_FOR_IF(Op * C * 9 > GDL_PAR_MIN)
+  for (int64_t o = 0; o < Op; o++)
     for (int64_t c = 0; c < C; c++) {
-      const float *g = w + (o * C + c) * 9;
-      float t[4][3], u[4][4];
-      for (int j = 0; j < 3; j++) {
-        t[0][j] = g[j];
-        t[1][j] = 0.5f * (g[j] + g[3 + j] + g[6 + j]);
-        t[2][j] = 0.5f * (g[j] - g[3 + j] + g[6 + j]);
-        t[3][j] = g[6 + j];
+      float u[4][4] = {{0}};
+      if (o < O) {
+        const float *g = w + (o * C + c) * 9;
+        float t[4][3];
+        for (int j = 0; j < 3; j++) {
+          t[0][j] = g[j];
+          t[1][j] = 0.5f * (g[j] + g[3 + j] + g[6 + j]);
+          t[2][j] = 0.5f * (g[j] - g[3 + j] + g[6 + j]);
+          t[3][j] = g[6 + j];
+        }
+        for (int i = 0; i < 4; i++) {
+          u[i][0] = t[i][0];
+          u[i][1] = 0.5f * (t[i][0] + t[i][1] + t[i][2]);
+          u[i][2] = 0.5f * (t[i][0] - t[i][1] + t[i][2]);
+          u[i][3] = t[i][2];
+        }
       }
-      for (int i = 0; i < 4; i++) {
-        u[i][0] = t[i][0];
-        u[i][1] = 0.5f * (t[i][0] + t[i][1] + t[i][2]);
-        u[i][2] = 0.5f * (t[i][0] - t[i][1] + t[i][2]);
-        u[i][3] = t[i][2];
-      }
-      for (int xi = 0; xi < 16; xi++) U[(xi * O + o) * C + c] = u[xi / 4][xi % 4];
+      for (int xi = 0; xi < 16; xi++) U[xi * Op * C + (o - o % MR) * C + c * MR + o % MR] = u[xi / 4][xi % 4];
     }
+}
+
+/* Lanes m of v into row r, columns j.. of a matrix packed as the GEMM's B with ks
+ * rows a panel: one panel, or the end of one and the start of the next. */
+static void store_b_row(float *bp, int64_t ks, int64_t r, int64_t j, __mmask16 m, __m512 v) {
+  int64_t off = j % NR;
+  float *d = bp + (j - off) * ks + r * NR + off;
+  __mmask16 here = m & gdl__lanes(0, NR - off);
+  _mm512_mask_storeu_ps(d, here, v);
+  if (m & ~here) _mm512_mask_storeu_ps(d + (ks - 1) * NR, m & ~here, v);
 }
 
 /* ev[t] = the (2t)-th and od[t] the (2t+1)-th of the 32 floats in v0, v1. */
@@ -82,9 +103,10 @@ static void patch_transform(const wino_geom *g, const float *xc, int64_t ty, int
   }
 }
 
-/* V[xi][c][j] for the tiles j of the block. */
-static void input_transform(const wino_geom *g, const float *x, const wino_block *b, float *V) {
-  int64_t TW = (g->OW + 1) / 2, rows = b->ty1 - b->ty0, nbt = b->ns * rows * TW;
+/* V[xi] [C, tiles of the block] as the GEMM's packed B (C rows a panel; vs floats
+ * per xi). */
+static void input_transform(const wino_geom *g, const float *x, const wino_block *b, int64_t vs, float *V) {
+  int64_t TW = (g->OW + 1) / 2, rows = b->ty1 - b->ty0;
   for (int64_t s = 0; s < b->ns; s++)
     for (int64_t c = 0; c < g->C; c++) {
       const float *xc = x + ((b->n0 + s) * g->C + c) * g->H * g->W;
@@ -93,7 +115,7 @@ static void input_transform(const wino_geom *g, const float *x, const wino_block
           __m512 v[16];
           patch_transform(g, xc, ty, t0, v);
           int64_t j = (s * rows + ty - b->ty0) * TW + t0;
-          for (int xi = 0; xi < 16; xi++) _mm512_mask_storeu_ps(V + (xi * g->C + c) * nbt + j, gdl__lanes(0, TW - t0), v[xi]);
+          for (int xi = 0; xi < 16; xi++) store_b_row(V + xi * vs, g->C, c, j, gdl__lanes(0, TW - t0), v[xi]);
         }
     }
 }
@@ -164,22 +186,22 @@ static wino_block block_at(const wino_geom *g, const blocking *k, int64_t n0, in
 }
 
 void gdl__winograd3x3(gdl_ctx *ctx, const wino_geom *g, const float *x, const float *w, float *y, float beta) {
-  int64_t TW = (g->OW + 1) / 2;
+  int64_t TW = (g->OW + 1) / 2, O = g->O, C = g->C;
   blocking k = plan(g, g->N);
-  int64_t items = (g->N + k.ns - 1) / k.ns * k.rblocks, nbt = k.nbt;
-  float *U = gdl__ctx_alloc_raw(ctx, sizeof(float) * (size_t)(16 * g->O * g->C));
-  filter_transform(g->O, g->C, w, U);
-  size_t per_buf = (size_t)(16 * (g->C + g->O) * nbt);
-  float *bufs = gdl__ctx_alloc_raw(ctx, sizeof(float) * per_buf * (size_t)gdl__thread_buffers(items));
+  int64_t items = (g->N + k.ns - 1) / k.ns * k.rblocks, Op = round_up(O, MR), vs = C * round_up(k.nbt, NR);
+  float *U = gdl__ctx_alloc_raw(ctx, sizeof(float) * (size_t)(16 * Op * C));
+  filter_transform(O, C, w, U);
+  size_t per_buf = (size_t)(16 * (vs + O * k.nbt));
+  /* zeroed: V's padding columns are multiplied (and never stored) */
+  float *bufs = gdl_ctx_alloc(ctx, sizeof(float) * per_buf * (size_t)gdl__thread_buffers(items));
   GDL_OMP(omp parallel for schedule(static) if (items > 1))
   for (int64_t it = 0; it < items; it++) {
-    float *V = bufs + per_buf * (size_t)gdl__thread_index(), *M = V + 16 * g->C * nbt;
+    float *V = bufs + per_buf * (size_t)gdl__thread_index(), *M = V + 16 * vs;
     wino_block b = block_at(g, &k, it / k.rblocks * k.ns, g->N, it % k.rblocks);
     int64_t n = b.ns * (b.ty1 - b.ty0) * TW; /* this block's tiles (the GEMMs' columns) */
-    input_transform(g, x, &b, V);
-    for (int xi = 0; xi < 16; xi++) /* V and M are [16][C or O][n] */
-      gdl__gemm(GDL_F32, false, false, g->O, n, g->C, 1, U + xi * g->O * g->C, g->C, V + xi * g->C * n, n, 0,
-                M + xi * g->O * n, n);
+    input_transform(g, x, &b, vs, V);
+    for (int xi = 0; xi < 16; xi++) /* M is [16][O][n] */
+      gdl__sgemm_packed(O, n, C, C, U + xi * Op * C, V + xi * vs, 0, M + xi * O * n, n);
     output_transform(g, M, &b, beta, y);
   }
 }
@@ -187,9 +209,9 @@ void gdl__winograd3x3(gdl_ctx *ctx, const wino_geom *g, const float *x, const fl
 /* The weight gradient, dW = sum over samples and tiles of G^T [(A dY A^T) . (B^T d B)] G
  * (the transpose of the forward's formula), dY the 2 x 2 output-gradient tile and
  * A = [1 0; 1 1; 1 -1; 0 -1]: again 16 GEMMs,
- *     S_xi [O, C] += DY_xi [tiles, O]^T @ V_xi [tiles, C],
- * whose operands are stored tile-major (16 x 16 transposes in the transforms) so
- * that packing them for the GEMM is a plain copy. */
+ *     S_xi [O, C] += DY_xi [O, tiles] @ V_xi [tiles, C],
+ * whose operands the transforms write as packed panels, tile-major (16 x 16
+ * transposes in registers). */
 
 /* v[xi] = (A dY A^T)[xi] for the 16 tiles t0..t0+15 of tile row ty of gradient
  * plane dyo (zero where the tile sticks out of the output). */
@@ -218,29 +240,40 @@ static void grad_transform(const wino_geom *g, const float *dyo, int64_t ty, int
   }
 }
 
-/* out[xi][j][c] (ld C) for the block's tiles j and the C planes of src, by 16
- * planes at a time: transform, then transpose each xi's 16 planes x 16 tiles. */
-static void transposed_transform(const wino_geom *g, const float *src, int64_t C, int64_t plane, bool grad,
-                                 const wino_block *b, float *out) {
-  int64_t TW = (g->OW + 1) / 2, rows = b->ty1 - b->ty0, n = b->ns * rows * TW;
-  float tmp[16][16 * 16], tr[16 * 16];
+/* The block's transforms of the C planes of src, 16 at a time, tile-major: per xi
+ * (xs floats apart) the GEMM's packed A [C, tiles] (MR-row panels) for the output
+ * gradient's, its packed B [tiles, C] (NR-column panels) for the input's; ks rows. */
+static void panel_transform(const wino_geom *g, const float *src, int64_t C, int64_t plane, bool grad,
+                            const wino_block *b, int64_t ks, int64_t xs, float *out) {
+  int64_t TW = (g->OW + 1) / 2, rows = b->ty1 - b->ty0;
+  float tmp[16][16 * 16]; /* [xi][channel][tile] */
   for (int64_t s = 0; s < b->ns; s++)
     for (int64_t ty = b->ty0; ty < b->ty1; ty++)
       for (int64_t t0 = 0; t0 < TW; t0 += 16) {
         int64_t j = (s * rows + ty - b->ty0) * TW + t0, nt = TW - t0 < 16 ? TW - t0 : 16;
         for (int64_t c0 = 0; c0 < C; c0 += 16) {
-          int64_t cn = C - c0 < 16 ? C - c0 : 16;
-          for (int64_t cl = 0; cl < cn; cl++) {
-            const float *pl = src + ((b->n0 + s) * C + c0 + cl) * plane;
+          for (int64_t cl = 0; cl < 16; cl++) {
+            const float *pl = src + ((b->n0 + s) * C + (c0 + cl < C ? c0 + cl : 0)) * plane;
             __m512 v[16];
-            if (grad) grad_transform(g, pl, ty, t0, v);
+            if (c0 + cl >= C)
+              for (int xi = 0; xi < 16; xi++) v[xi] = _mm512_setzero_ps(); /* the padding rows / columns */
+            else if (grad) grad_transform(g, pl, ty, t0, v);
             else patch_transform(g, pl, ty, t0, v);
             for (int xi = 0; xi < 16; xi++) _mm512_storeu_ps(tmp[xi] + cl * 16, v[xi]);
           }
           for (int xi = 0; xi < 16; xi++) {
-            gdl__transpose16(tmp[xi], 16, tr, 16); /* rows past cn: stale, and never stored */
-            for (int64_t t = 0; t < nt; t++)
-              _mm512_mask_storeu_ps(out + (xi * n + j + t) * C + c0, gdl__lanes(0, cn), _mm512_loadu_ps(tr + t * 16));
+            __m512 r[16];
+            for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(tmp[xi] + i * 16);
+            gdl__transpose16(r); /* r[t]: the 16 channels of tile j + t */
+            float *o = out + xi * xs;
+            for (int64_t t = 0; t < nt; t++) {
+              if (grad) {
+                _mm256_storeu_ps(o + c0 * ks + (j + t) * MR, _mm512_castps512_ps256(r[t]));
+                if (c0 + MR < C) _mm256_storeu_ps(o + (c0 + MR) * ks + (j + t) * MR, _mm512_extractf32x8_ps(r[t], 1));
+              } else {
+                _mm512_storeu_ps(o + (c0 - c0 % NR) * ks + (j + t) * NR + c0 % NR, r[t]);
+              }
+            }
           }
         }
       }
@@ -249,24 +282,24 @@ static void transposed_transform(const wino_geom *g, const float *src, int64_t C
 void gdl__winograd3x3_dw(gdl_ctx *ctx, const wino_geom *g, const float *x, const float *dy, int64_t size, float *dw) {
   int64_t count = (g->N + size - 1) / size;
   blocking k = plan(g, size);
-  int64_t O = g->O, C = g->C, wsz = 16 * O * C;
-  size_t per_buf = (size_t)(16 * (C + O) * k.nbt);
-  float *bufs = gdl__ctx_alloc_raw(ctx, sizeof(float) * per_buf * (size_t)gdl__thread_buffers(count));
+  int64_t O = g->O, C = g->C, wsz = 16 * O * C, ks = k.nbt, vs = round_up(C, NR) * ks, ds = round_up(O, MR) * ks;
+  size_t per_buf = (size_t)(16 * (vs + ds));
+  /* zeroed: V's padding columns past the last 16 channels are multiplied (and never stored) */
+  float *bufs = gdl_ctx_alloc(ctx, sizeof(float) * per_buf * (size_t)gdl__thread_buffers(count));
   float *S = gdl__ctx_alloc_raw(ctx, sizeof(float) * (size_t)(wsz * count)); /* per chunk */
   gdl__zero(S, sizeof(float) * (size_t)(wsz * count));
   GDL_OMP(omp parallel for schedule(static) if (count > 1))
   for (int64_t ch = 0; ch < count; ch++) {
-    float *V = bufs + per_buf * (size_t)gdl__thread_index(), *D = V + 16 * C * k.nbt;
+    float *V = bufs + per_buf * (size_t)gdl__thread_index(), *D = V + 16 * vs;
     int64_t end = (ch + 1) * size < g->N ? (ch + 1) * size : g->N;
     for (int64_t n0 = ch * size; n0 < end; n0 += k.ns)
       for (int64_t r = 0; r < k.rblocks; r++) {
         wino_block b = block_at(g, &k, n0, end, r);
         int64_t n = b.ns * (b.ty1 - b.ty0) * ((g->OW + 1) / 2);
-        transposed_transform(g, x, C, g->H * g->W, false, &b, V);
-        transposed_transform(g, dy, O, g->OH * g->OW, true, &b, D);
+        panel_transform(g, x, C, g->H * g->W, false, &b, ks, vs, V);
+        panel_transform(g, dy, O, g->OH * g->OW, true, &b, ks, ds, D);
         for (int xi = 0; xi < 16; xi++)
-          gdl__gemm(GDL_F32, true, false, O, C, n, 1, D + xi * n * O, O, V + xi * n * C, C, 1,
-                    S + ch * wsz + xi * O * C, C);
+          gdl__sgemm_packed(O, C, n, ks, D + xi * ds, V + xi * vs, 1, S + ch * wsz + xi * O * C, C);
       }
   }
   /* sum the chunks in order, then dW += G^T S G, G^T = [1 1/2 1/2 0; 0 1/2 -1/2 0; 0 1/2 1/2 1] */

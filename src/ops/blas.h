@@ -23,8 +23,13 @@ int gdl__blas_threads(void);
 #define GDL_HAVE_AVX512_SGEMM 1
 void gdl__sgemm_avx512(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
                        const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
-/* dst[j ldd + i] = src[i lds + j] for i, j < 16 (in registers) */
-void gdl__transpose16(const float *src, int64_t lds, float *dst, int64_t ldd);
+/* C (=, or += when beta is 1) A B for operands packed as the GEMM packs them:
+ * A [m, k] in panels of GDL_SGEMM_MR rows, ap[i / MR][p][i % MR] (panels ks * MR
+ * floats apart), B [k, n] in panels of GDL_SGEMM_NR columns, bp[j / NR][p][j % NR]
+ * (ks * NR apart), k <= ks; the panels' padding rows and columns are never stored. */
+enum { GDL_SGEMM_MR = 8, GDL_SGEMM_NR = 48 };
+void gdl__sgemm_packed(int64_t m, int64_t n, int64_t k, int64_t ks, const float *ap, const float *bp, float beta,
+                       float *c, int64_t ldc);
 #endif
 
 static inline void gdl__gemm(gdl_dtype t, bool ta, bool tb, int64_t m, int64_t n, int64_t k,

@@ -16,7 +16,7 @@
 
 #ifdef GDL_HAVE_AVX512_SGEMM
 
-enum { MR = 8, NV = 3, NR = 16 * NV, KC = 128, MC = 96, NC = 21 * NR };
+enum { MR = GDL_SGEMM_MR, NR = GDL_SGEMM_NR, NV = NR / 16, KC = 128, MC = 96, NC = 21 * NR };
 
 /* ap: MR x kc panel (k major), bp: kc x NR panel (k major); the tile of C is mr x nr,
  * computed W vectors wide (W = 1, 2 or 3: an edge panel narrower than NR costs only
@@ -57,46 +57,13 @@ static void tile(int64_t kc, const float *ap, const float *bp, float *c, int64_t
   else tile1(kc, ap, bp, c, ldc, mr, nr, alpha, beta, first);
 }
 
-/* out[j][i] = in[i][j] for a 16 x 16 block held in 16 vectors: 64 shuffles. */
-static void transpose16(__m512 r[16]) {
-  __m512 t[16], s[16];
-  for (int k = 0; k < 8; k++) { /* t[2k]: rows 2k, 2k+1 interleaved (columns 4L, 4L+1); t[2k+1]: 4L+2, 4L+3 */
-    t[2 * k] = _mm512_unpacklo_ps(r[2 * k], r[2 * k + 1]);
-    t[2 * k + 1] = _mm512_unpackhi_ps(r[2 * k], r[2 * k + 1]);
-  }
-  for (int k = 0; k < 4; k++) { /* lane L of s[4k + c]: rows 4k..4k+3 of column 4L + c */
-    __m512d a0 = _mm512_castps_pd(t[4 * k]), a1 = _mm512_castps_pd(t[4 * k + 1]);
-    __m512d b0 = _mm512_castps_pd(t[4 * k + 2]), b1 = _mm512_castps_pd(t[4 * k + 3]);
-    s[4 * k] = _mm512_castpd_ps(_mm512_unpacklo_pd(a0, b0));
-    s[4 * k + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a0, b0));
-    s[4 * k + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(a1, b1));
-    s[4 * k + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(a1, b1));
-  }
-  for (int c = 0; c < 4; c++) { /* transpose the 4 x 4 lanes of s[c], s[4 + c], s[8 + c], s[12 + c] */
-    __m512 p0 = _mm512_shuffle_f32x4(s[c], s[4 + c], 0x44), p1 = _mm512_shuffle_f32x4(s[c], s[4 + c], 0xee);
-    __m512 q0 = _mm512_shuffle_f32x4(s[8 + c], s[12 + c], 0x44), q1 = _mm512_shuffle_f32x4(s[8 + c], s[12 + c], 0xee);
-    r[c] = _mm512_shuffle_f32x4(p0, q0, 0x88);
-    r[4 + c] = _mm512_shuffle_f32x4(p0, q0, 0xdd);
-    r[8 + c] = _mm512_shuffle_f32x4(p1, q1, 0x88);
-    r[12 + c] = _mm512_shuffle_f32x4(p1, q1, 0xdd);
-  }
-}
-
-void gdl__transpose16(const float *src, int64_t lds, float *dst, int64_t ldd) {
-  __m512 r[16];
-  for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(src + i * lds);
-  transpose16(r);
-  for (int j = 0; j < 16; j++) _mm512_storeu_ps(dst + j * ldd, r[j]);
-}
-
-
 /* dst[q][0..rows) = src rows 0..rows-1 at columns p0 + q for q < cols (<= 16), rows
  * <= 16 read at stride ld from src; the rest of each 16-wide output row is zero. */
 static void transpose_block(const float *src, int64_t ld, int rows, int64_t cols, float *dst, int64_t ldd, int width) {
   __m512 r[16];
   __mmask16 m = gdl__lanes(0, cols);
   for (int i = 0; i < 16; i++) r[i] = i < rows ? _mm512_maskz_loadu_ps(m, src + i * ld) : _mm512_setzero_ps();
-  transpose16(r);
+  gdl__transpose16(r);
   for (int64_t q = 0; q < cols; q++) _mm512_mask_storeu_ps(dst + q * ldd, gdl__lanes(0, width), r[q]);
 }
 
@@ -199,6 +166,15 @@ static void sgemm_serial(bool ta, bool tb, int64_t m, int64_t n, int64_t k, floa
       }
     }
   }
+}
+
+void gdl__sgemm_packed(int64_t m, int64_t n, int64_t k, int64_t ks, const float *ap, const float *bp, float beta,
+                       float *c, int64_t ldc) {
+  for (int64_t pc = 0; pc < k; pc += KC)
+    for (int64_t jr = 0; jr < n; jr += NR)
+      for (int64_t ir = 0; ir < m; ir += MR)
+        tile(min64(k - pc, KC), ap + ir * ks + pc * MR, bp + jr * ks + pc * NR, c + ir * ldc + jr, ldc,
+             (int)min64(MR, m - ir), (int)min64(NR, n - jr), 1, beta, pc == 0);
 }
 
 /* Threads (outside parallel regions) take slices of C's columns, or of its rows
