@@ -210,8 +210,9 @@ static void check_conv3x3(void) {
   }
 }
 
-/* Sum and mean backward over axes long enough to be split into blocks (the op
- * samples are small): d/dx of sum(w * reduce(x)) is w broadcast, over n for a mean. */
+/* Sum and mean over axes long enough to be split into blocks (the op samples are
+ * small): d/dx of sum(w * reduce(x)) is w broadcast, over n for a mean; a full
+ * reduction's value equals a plain loop's. */
 static void check_long_reductions(void) {
   const struct { int64_t a, b; int axis; } cases[] = {{3, 2500, 1}, {2500, 3, 0}, {70, 73, GDL_AXIS_ALL}};
   for (int c = 0; c < 3; c++)
@@ -234,6 +235,16 @@ static void check_long_reductions(void) {
         }
       CHECK(bad == 0, "%s backward over axis %d of [%lld, %lld]: %lld wrong entries", mean ? "mean" : "sum",
             cases[c].axis, (long long)cases[c].a, (long long)cases[c].b, (long long)bad);
+      if (cases[c].axis == GDL_AXIS_ALL) { /* the forward's blocks and lanes: every element counted once */
+        double ref = 0, mag = 0;
+        for (int64_t i = 0; i < n; i++) {
+          ref += gdl_tensor_get(x, i);
+          mag += fabs(gdl_tensor_get(x, i));
+        }
+        ref = mean ? ref / (double)n : ref;
+        CHECK(fabs(gdl_tensor_get(y, 0) - ref) <= 1e-13 * mag, "%s of %lld elements: %.17g, expected %.17g",
+              mean ? "mean" : "sum", (long long)n, gdl_tensor_get(y, 0), ref);
+      }
       gdl_ctx_free(ctx);
     }
 }

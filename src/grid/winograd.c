@@ -78,24 +78,24 @@ static void patch_row(const float *row, int64_t W, int64_t c0, __m512 d[4]) {
   d[3] = _mm512_permutex2var_ps(d[1], next, _mm512_permutexvar_ps(_mm512_set1_epi32(1), v2)); /* + 3 */
 }
 
-/* v[xi] = (B^T d B)[xi] for the 16 tiles t0..t0+15 of tile row ty of channel
- * plane xc, with B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]. */
-static void patch_transform(const wino_geom *g, const float *xc, int64_t ty, int64_t t0, __m512 v[16]) {
-  __m512 d[4][4], t[4][4];
-  for (int r = 0; r < 4; r++) {
-    int64_t ih = 2 * ty + r - g->ph;
-    if (ih < 0 || ih >= g->H)
-      for (int q = 0; q < 4; q++) d[r][q] = _mm512_setzero_ps();
-    else
-      patch_row(xc + ih * g->W, g->W, 2 * t0 - g->pw, d[r]);
+/* t = (d B) for input row ih of channel plane xc under the 16 tiles t0..t0+15, with
+ * B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1] (zero outside the input). */
+static void row_transform(const wino_geom *g, const float *xc, int64_t ih, int64_t t0, __m512 t[4]) {
+  __m512 d[4];
+  if (ih < 0 || ih >= g->H) {
+    for (int q = 0; q < 4; q++) t[q] = _mm512_setzero_ps();
+    return;
   }
-  for (int r = 0; r < 4; r++) { /* d B */
-    t[r][0] = _mm512_sub_ps(d[r][0], d[r][2]);
-    t[r][1] = _mm512_add_ps(d[r][1], d[r][2]);
-    t[r][2] = _mm512_sub_ps(d[r][2], d[r][1]);
-    t[r][3] = _mm512_sub_ps(d[r][1], d[r][3]);
-  }
-  for (int q = 0; q < 4; q++) { /* B^T (d B) */
+  patch_row(xc + ih * g->W, g->W, 2 * t0 - g->pw, d);
+  t[0] = _mm512_sub_ps(d[0], d[2]);
+  t[1] = _mm512_add_ps(d[1], d[2]);
+  t[2] = _mm512_sub_ps(d[2], d[1]);
+  t[3] = _mm512_sub_ps(d[1], d[3]);
+}
+
+/* v[xi] = (B^T d B)[xi] from the four rows' (d B) */
+static void col_transform(__m512 t[4][4], __m512 v[16]) {
+  for (int q = 0; q < 4; q++) {
     v[q] = _mm512_sub_ps(t[0][q], t[2][q]);
     v[4 + q] = _mm512_add_ps(t[1][q], t[2][q]);
     v[8 + q] = _mm512_sub_ps(t[2][q], t[1][q]);
@@ -103,20 +103,35 @@ static void patch_transform(const wino_geom *g, const float *xc, int64_t ty, int
   }
 }
 
+/* v[xi] = (B^T d B)[xi] for the 16 tiles t0..t0+15 of tile row ty of channel plane xc. */
+static void patch_transform(const wino_geom *g, const float *xc, int64_t ty, int64_t t0, __m512 v[16]) {
+  __m512 t[4][4];
+  for (int r = 0; r < 4; r++) row_transform(g, xc, 2 * ty + r - g->ph, t0, t[r]);
+  col_transform(t, v);
+}
+
 /* V[xi] [C, tiles of the block] as the GEMM's packed B (C rows a panel; vs floats
- * per xi). */
+ * per xi). Tile rows go down a column of tiles, each reusing the two input rows it
+ * shares with the one above. */
 static void input_transform(const wino_geom *g, const float *x, const wino_block *b, int64_t vs, float *V) {
   int64_t TW = (g->OW + 1) / 2, rows = b->ty1 - b->ty0;
   for (int64_t s = 0; s < b->ns; s++)
     for (int64_t c = 0; c < g->C; c++) {
       const float *xc = x + ((b->n0 + s) * g->C + c) * g->H * g->W;
-      for (int64_t ty = b->ty0; ty < b->ty1; ty++)
-        for (int64_t t0 = 0; t0 < TW; t0 += 16) {
-          __m512 v[16];
-          patch_transform(g, xc, ty, t0, v);
+      for (int64_t t0 = 0; t0 < TW; t0 += 16) {
+        __m512 t[4][4], v[16];
+        for (int r = 0; r < 2; r++) row_transform(g, xc, 2 * b->ty0 + r - g->ph, t0, t[r]);
+        for (int64_t ty = b->ty0; ty < b->ty1; ty++) {
+          for (int r = 2; r < 4; r++) row_transform(g, xc, 2 * ty + r - g->ph, t0, t[r]);
+          col_transform(t, v);
           int64_t j = (s * rows + ty - b->ty0) * TW + t0;
           for (int xi = 0; xi < 16; xi++) store_b_row(V + xi * vs, g->C, c, j, gdl__lanes(0, TW - t0), v[xi]);
+          for (int q = 0; q < 4; q++) {
+            t[0][q] = t[2][q];
+            t[1][q] = t[3][q];
+          }
         }
+      }
     }
 }
 

@@ -49,9 +49,13 @@ static void reduce_fwd(gdl_node *n, int kind) {
       double *part = gdl_ctx_alloc(n->ctx, (size_t)nb * sizeof *part);
       GDL_OMP(omp parallel for schedule(static))
       for (int64_t b = 0; b < nb; b++) {
-        double acc = 0;
-        int64_t end = (b + 1) * BLOCK < s.n ? (b + 1) * BLOCK : s.n;
-        for (int64_t k = b * BLOCK; k < end; k++) acc += X[k];
+        /* 16 running sums (vector lanes, not one chain of dependent adds), in a fixed order */
+        double lane[16] = {0}, acc = 0;
+        int64_t k = b * BLOCK, end = (b + 1) * BLOCK < s.n ? (b + 1) * BLOCK : s.n;
+        for (; k + 16 <= end; k += 16)
+          for (int l = 0; l < 16; l++) lane[l] += X[k + l];
+        for (; k < end; k++) acc += X[k];
+        for (int l = 0; l < 16; l++) acc += lane[l];
         part[b] = acc;
       }
       double acc = 0;
