@@ -270,10 +270,18 @@ static void panel_transform(const wino_geom *g, const float *src, int64_t C, int
           for (int64_t cl = 0; cl < 16; cl++) {
             const float *pl = src + ((b->n0 + s) * C + (c0 + cl < C ? c0 + cl : 0)) * plane;
             __m512 v[16];
-            if (c0 + cl >= C)
+            if (c0 + cl >= C) {
               for (int xi = 0; xi < 16; xi++) v[xi] = _mm512_setzero_ps(); /* the padding rows / columns */
-            else if (grad) grad_transform(g, pl, ty, t0, v);
-            else patch_transform(g, pl, ty, t0, v);
+            } else {
+              /* the two rows the next tile row adds: planes are visited 16 at a time,
+               * too many streams for the hardware prefetcher to follow */
+              int64_t next = grad ? 2 * ty + 2 : 2 * ty + 4 - g->ph, w = grad ? g->OW : g->W;
+              for (int64_t i = next < 0 ? 0 : next; i < next + 2 && i < plane / w; i++)
+                for (int64_t q = 2 * t0; q < 2 * t0 + 32 && q < w; q += 16)
+                  _mm_prefetch((const char *)(pl + i * w + q), _MM_HINT_T0);
+              if (grad) grad_transform(g, pl, ty, t0, v);
+              else patch_transform(g, pl, ty, t0, v);
+            }
             for (int xi = 0; xi < 16; xi++) _mm512_storeu_ps(tmp[xi] + cl * 16, v[xi]);
           }
           for (int xi = 0; xi < 16; xi++) {
