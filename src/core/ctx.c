@@ -172,6 +172,18 @@ gdl_tensor *gdl__grad(gdl_ctx *ctx, gdl_tensor *x) {
   return x->grad = gdl_tensor_new(ctx, x->dtype, gdl_tensor_shape(x));
 }
 
+gdl_tensor *gdl__grad_fresh(gdl_ctx *ctx, gdl_tensor *x, bool *fresh) {
+  *fresh = false;
+  if (!x || !x->requires_grad) return NULL;
+  if (x->grad || (x->node && x->node->op == GDL_OP_RESHAPE)) return gdl__grad(ctx, x); /* a reshape shares */
+  *fresh = true;
+  x->grad = gdl__tensor_empty(ctx, x->dtype, gdl_tensor_shape(x));
+#ifdef GDL_POISON_FRESH
+  memset(x->grad->data, 0xff, gdl_tensor_nbytes(x->grad)); /* NaN in float and double */
+#endif
+  return x->grad;
+}
+
 int gdl__ctx_tape(gdl_ctx *ctx, gdl_node ***nodes) {
   *nodes = ctx->tape;
   return ctx->ntape;

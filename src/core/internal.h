@@ -59,6 +59,10 @@ gdl_tensor *gdl__run(gdl_node *n);
 /* The gradient buffer of x (zeros, allocated on first use), or NULL when x does
  * not require grad: backward functions skip such inputs. */
 gdl_tensor *gdl__grad(gdl_ctx *ctx, gdl_tensor *x);
+/* The same for a backward that writes every element of the gradient: when it does
+ * not exist yet it is made without zeroing and *fresh is set, and the caller stores
+ * its values (=) instead of adding them (+=), sparing a zeroing pass and a read. */
+gdl_tensor *gdl__grad_fresh(gdl_ctx *ctx, gdl_tensor *x, bool *fresh);
 /* Pointer to a contiguous copy of x's elements (x->data when already contiguous). */
 void *gdl__contig(gdl_ctx *ctx, gdl_tensor *x);
 gdl_rng *gdl__ctx_rng(gdl_ctx *ctx);

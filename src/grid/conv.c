@@ -330,7 +330,7 @@ static void fwd_data(gdl_ctx *ctx, gdl_dtype t, const geom *g, const void *x, co
  * weight transposed to [C/G, O/G] and its kernel reversed, and padding d (k - 1) - p.
  * Where that convolution goes to winograd.c, running it forward beats W^T dy and
  * col2im; returns false (nothing done) elsewhere. */
-static bool flipped_dx(gdl_ctx *ctx, gdl_dtype t, const geom *g, const void *dy, const void *w, void *dx) {
+static bool flipped_dx(gdl_ctx *ctx, gdl_dtype t, const geom *g, const void *dy, const void *w, void *dx, double beta) {
   geom f = *g;
   for (int a = 0; a < 3; a++) {
     if (g->s[a] != 1 || g->p[a] > g->d[a] * (g->k[a] - 1)) return false;
@@ -349,20 +349,24 @@ static bool flipped_dx(gdl_ctx *ctx, gdl_dtype t, const geom *g, const void *dy,
       for (int64_t o = 0; o < Og; o++)
         for (int64_t r = 0; r < kv; r++)
           F[((gi * Cg + c) * Og + o) * kv + r] = W[((gi * Og + o) * Cg + c) * kv + kv - 1 - r];
-  fwd_data(ctx, t, &f, dy, F, dx, 1);
+  fwd_data(ctx, t, &f, dy, F, dx, beta);
   return true;
 }
 
-/* dx += conv^T(dy) (dx may be NULL) and dw += sum_n dy_n col(x_n)^T (dw may be NULL). */
+/* dx += conv^T(dy) (dx = when dx_fresh; dx may be NULL) and dw += sum_n dy_n col(x_n)^T
+ * (dw may be NULL). */
 static void bwd(gdl_ctx *ctx, gdl_dtype t, const geom *g, const void *x, const void *dy, const void *w, void *dx,
-                void *dw) {
+                bool dx_fresh, void *dw) {
+  size_t dx_bytes = (size_t)(g->N * g->C * vol(g->in)) * gdl_dtype_size(t);
   if (depthwise(g)) {
+    if (dx && dx_fresh) memset(dx, 0, dx_bytes);
     if (t == GDL_F32) dw_bwd_float(g, x, dy, w, dx, dw);
     else dw_bwd_double(g, x, dy, w, dx, dw);
     return;
   }
   int64_t size = (g->N + MIN_CHUNKS - 1) / MIN_CHUNKS, count = (g->N + size - 1) / size; /* chunks of samples */
-  if (dx && flipped_dx(ctx, t, g, dy, w, dx)) dx = NULL; /* done */
+  if (dx && flipped_dx(ctx, t, g, dy, w, dx, dx_fresh ? 0 : 1)) dx = NULL; /* done */
+  if (dx && dx_fresh) memset(dx, 0, dx_bytes); /* col2im adds */
 #ifdef GDL_HAVE_WINOGRAD
   if (dw && winograd(t, g)) {
     wino_geom wg = wino_of(g);
@@ -474,10 +478,12 @@ void gdl__conv_fwd(gdl_node *n) {
 
 void gdl__conv_bwd(gdl_ctx *ctx, gdl_node *n) {
   conv_state *st = n->saved;
-  gdl_tensor *gx = gdl__grad(ctx, n->in[0]), *gw = gdl__grad(ctx, n->in[1]), *gb = gdl__grad(ctx, n->in[2]);
+  bool fx;
+  gdl_tensor *gx = gdl__grad_fresh(ctx, n->in[0], &fx), *gw = gdl__grad(ctx, n->in[1]), *gb = gdl__grad(ctx, n->in[2]);
   const void *dy = n->out->grad->data;
   gdl_dtype t = n->out->dtype;
-  if (gx || gw) bwd(ctx, t, &st->g, st->x, dy, gdl__contig(ctx, n->in[1]), gx ? gx->data : NULL, gw ? gw->data : NULL);
+  if (gx || gw)
+    bwd(ctx, t, &st->g, st->x, dy, gdl__contig(ctx, n->in[1]), gx ? gx->data : NULL, fx, gw ? gw->data : NULL);
   if (gb) bias_bwd(t, st->g.N, st->g.O, vol(st->g.out), dy, gb->data);
 }
 
@@ -485,18 +491,18 @@ void gdl__conv_transpose_fwd(gdl_node *n) {
   conv_state *st = n->saved;
   gdl_tensor *x = n->in[0], *w = n->in[1], *b = n->in[2], *y = n->out;
   st->x = gdl__contig(n->ctx, x);
-  memset(y->data, 0, gdl_tensor_nbytes(y));
-  bwd(n->ctx, y->dtype, &st->g, NULL, st->x, gdl__contig(n->ctx, w), y->data, NULL);
+  bwd(n->ctx, y->dtype, &st->g, NULL, st->x, gdl__contig(n->ctx, w), y->data, true, NULL);
   if (b) bias_fwd(y->dtype, st->g.N, st->g.C, vol(st->g.in), gdl__contig(n->ctx, b), y->data);
 }
 
 void gdl__conv_transpose_bwd(gdl_ctx *ctx, gdl_node *n) {
   conv_state *st = n->saved;
-  gdl_tensor *gx = gdl__grad(ctx, n->in[0]), *gw = gdl__grad(ctx, n->in[1]), *gb = gdl__grad(ctx, n->in[2]);
+  bool fx;
+  gdl_tensor *gx = gdl__grad_fresh(ctx, n->in[0], &fx), *gw = gdl__grad(ctx, n->in[1]), *gb = gdl__grad(ctx, n->in[2]);
   const void *dy = n->out->grad->data;
   gdl_dtype t = n->out->dtype;
-  if (gx) fwd_data(ctx, t, &st->g, dy, gdl__contig(ctx, n->in[1]), gx->data, 1);
-  if (gw) bwd(ctx, t, &st->g, dy, st->x, NULL, NULL, gw->data);
+  if (gx) fwd_data(ctx, t, &st->g, dy, gdl__contig(ctx, n->in[1]), gx->data, fx ? 0 : 1);
+  if (gw) bwd(ctx, t, &st->g, dy, st->x, NULL, NULL, false, gw->data);
   if (gb) bias_bwd(t, st->g.N, st->g.C, vol(st->g.in), dy, gb->data);
 }
 

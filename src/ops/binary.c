@@ -65,49 +65,55 @@ static void binary_fwd(gdl_node *n, int kind) {
   });
 }
 
-/* Gradient w.r.t. input `which` (0 = a, 1 = b): a full-size temporary g of the
- * output's shape, then summed down to the input's shape (a product's factor of the
- * output's own shape takes dy times the other factor directly). */
+/* Gradient w.r.t. input `which` (0 = a, 1 = b). An input of the output's shape
+ * takes its gradient directly (stored when fresh, else added); a broadcast one goes
+ * through a full-size temporary of the output's shape, summed down to its shape. */
+#define BINARY_GRAD(T, STORE)                                                            \
+  do {                                                                                   \
+    const T *dy = out->grad->data;                                                       \
+    if (kind == ADD || kind == SUB) {                                                    \
+      T sg = kind == SUB && which == 1 ? -1 : 1;                                         \
+      GDL_PARALLEL_FOR_IF(numel > GDL_PAR_MIN)                                           \
+      for (int64_t i = 0; i < numel; i++) { int64_t o = i, j = 0; STORE(sg * dy[i]); }   \
+    } else if (kind == MUL && which == 0) {                                              \
+      BINARY_LOOP(T, it, a->data, b->data, STORE(dy[o + j] * z))                         \
+    } else if (kind == MUL) {                                                            \
+      BINARY_LOOP(T, it, a->data, b->data, STORE(dy[o + j] * x))                         \
+    } else if (which == 0) {                                                             \
+      BINARY_LOOP(T, it, a->data, b->data, STORE(dy[o + j] / z))                         \
+    } else {                                                                             \
+      BINARY_LOOP(T, it, a->data, b->data, STORE(-dy[o + j] * x / (z * z)))              \
+    }                                                                                    \
+  } while (0)
+
+#define STORE_INTO_G(v) G[o + j] = (fresh ? 0 : G[o + j]) + (v)
+#define STORE_INTO_T(v) t[o + j] = (v)
+
 static void binary_bwd(gdl_ctx *ctx, gdl_node *n, int kind) {
   gdl_tensor *a = n->in[0], *b = n->in[1], *out = n->out;
   gdl_shape s = gdl_tensor_shape(out);
   int64_t numel = gdl_shape_numel(s);
   bcast2 it = bcast2_make(a, b, s);
   for (int which = 0; which < 2; which++) {
-    gdl_tensor *x = n->in[which], *gx = gdl__grad(ctx, x);
-    if (!gx) continue;
-    const void *g = out->grad->data;
-    bool plain = kind == ADD || (kind == SUB && which == 0);
-    if (kind == MUL && gdl_shape_eq(gdl_tensor_shape(x), s)) { /* nothing to sum: straight into gx */
+    gdl_tensor *x = n->in[which];
+    if (gdl_shape_eq(gdl_tensor_shape(x), s)) {
+      bool fresh;
+      gdl_tensor *gx = gdl__grad_fresh(ctx, x, &fresh);
+      if (!gx) continue;
       GDL_FLOAT_SWITCH(out->dtype, T, {
-        const T *dy = out->grad->data;
         T *G = gx->data;
-        if (which == 0) BINARY_LOOP(T, it, a->data, b->data, G[o + j] += dy[o + j] * z)
-        else BINARY_LOOP(T, it, a->data, b->data, G[o + j] += dy[o + j] * x)
+        BINARY_GRAD(T, STORE_INTO_G);
       });
-      continue;
-    }
-    if (!plain) {
+    } else {
+      gdl_tensor *gx = gdl__grad(ctx, x);
+      if (!gx) continue;
       gdl_tensor *tmp = gdl__tensor_empty(ctx, out->dtype, s);
       GDL_FLOAT_SWITCH(out->dtype, T, {
-        const T *dy = out->grad->data;
         T *t = tmp->data;
-        if (kind == SUB) {
-          GDL_PARALLEL_FOR_IF(numel > GDL_PAR_MIN)
-          for (int64_t i = 0; i < numel; i++) t[i] = -dy[i];
-        } else if (kind == MUL && which == 0) {
-          BINARY_LOOP(T, it, a->data, b->data, t[o + j] = dy[o + j] * z)
-        } else if (kind == MUL) {
-          BINARY_LOOP(T, it, a->data, b->data, t[o + j] = dy[o + j] * x)
-        } else if (which == 0) {
-          BINARY_LOOP(T, it, a->data, b->data, t[o + j] = dy[o + j] / z)
-        } else {
-          BINARY_LOOP(T, it, a->data, b->data, t[o + j] = -dy[o + j] * x / (z * z))
-        }
+        BINARY_GRAD(T, STORE_INTO_T);
       });
-      g = tmp->data;
+      gdl__sum_to(out->dtype, tmp->data, s, gx->data, gdl_tensor_shape(x));
     }
-    gdl__sum_to(out->dtype, g, s, gx->data, gdl_tensor_shape(x));
   }
 }
 

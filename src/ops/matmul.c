@@ -171,9 +171,10 @@ void gdl__linear_fwd(gdl_node *n) {
 void gdl__linear_bwd(gdl_ctx *ctx, gdl_node *n) {
   gdl_tensor *x = n->in[0], *w = n->in[1], *b = n->in[2], *out = n->out;
   int64_t In = w->shape[1], Out = w->shape[0], Rows = In ? gdl_tensor_numel(x) / In : 0;
-  gdl_tensor *gx = gdl__grad(ctx, x), *gw = gdl__grad(ctx, w), *gb = gdl__grad(ctx, b);
+  bool fx;
+  gdl_tensor *gx = gdl__grad_fresh(ctx, x, &fx), *gw = gdl__grad(ctx, w), *gb = gdl__grad(ctx, b);
   const void *dy = out->grad->data;
-  if (gx) gdl__gemm(out->dtype, false, false, Rows, In, Out, 1, dy, Out, gdl__contig(ctx, w), In, 1, gx->data, In);
+  if (gx) gdl__gemm(out->dtype, false, false, Rows, In, Out, 1, dy, Out, gdl__contig(ctx, w), In, fx ? 0 : 1, gx->data, In);
   if (gw) gdl__gemm(out->dtype, true, false, Out, In, Rows, 1, dy, Out, n->saved, In, 1, gw->data, In);
   if (gb) {
     GDL_FLOAT_SWITCH(out->dtype, T, {

@@ -268,7 +268,8 @@ void gdl__batch_norm_fwd(gdl_node *n) {
 
 void gdl__batch_norm_bwd(gdl_ctx *ctx, gdl_node *n) {
   gdl_tensor *x = n->in[0], *w = n->in[1], *b = n->in[2];
-  gdl_tensor *gx = gdl__grad(ctx, x), *gw = gdl__grad(ctx, w), *gb = gdl__grad(ctx, b);
+  bool fx;
+  gdl_tensor *gx = gdl__grad_fresh(ctx, x, &fx), *gw = gdl__grad(ctx, w), *gb = gdl__grad(ctx, b);
   bn_state *st = n->saved;
   bool train = n->i[0];
   int64_t N, C, S;
@@ -315,12 +316,12 @@ void gdl__batch_norm_bwd(gdl_ctx *ctx, gdl_node *n) {
           const T *xr = X + i * C + c0, *gr = DY + i * C + c0;
           T *dr = DX + i * C + c0;
           GDL_OMP(omp simd)
-          for (int64_t k = 0; k < nc; k++) dr[k] += a[k] * gr[k] + d[k] * (xr[k] - mu[k]) + e[k];
+          for (int64_t k = 0; k < nc; k++) dr[k] = (fx ? 0 : dr[k]) + a[k] * gr[k] + d[k] * (xr[k] - mu[k]) + e[k];
         } else {
           const T *xr = X + (i * C + c0) * S, *gr = DY + (i * C + c0) * S;
           T *dr = DX + (i * C + c0) * S, a0 = a[0], d0 = d[0], e0 = e[0], mu0 = mu[0];
           GDL_OMP(omp simd)
-          for (int64_t j = 0; j < S; j++) dr[j] += a0 * gr[j] + d0 * (xr[j] - mu0) + e0;
+          for (int64_t j = 0; j < S; j++) dr[j] = (fx ? 0 : dr[j]) + a0 * gr[j] + d0 * (xr[j] - mu0) + e0;
         }
       }
     }

@@ -93,7 +93,8 @@ static void reduce_fwd(gdl_node *n, int kind) {
 }
 
 static void reduce_bwd(gdl_ctx *ctx, gdl_node *n, int kind) {
-  gdl_tensor *x = n->in[0], *g = gdl__grad(ctx, x);
+  bool fresh = false; /* max / min send the gradient to one element: they need zeros */
+  gdl_tensor *x = n->in[0], *g = kind <= MEAN ? gdl__grad_fresh(ctx, x, &fresh) : gdl__grad(ctx, x);
   if (!g) return;
   split3 s = split_of(x, n->i[0]);
   const int64_t *arg = n->saved;
@@ -112,11 +113,11 @@ static void reduce_bwd(gdl_ctx *ctx, gdl_node *n, int kind) {
           int64_t k1 = (b + 1) * kb < s.n ? (b + 1) * kb : s.n;
           if (s.inner == 1) {
             T *dx = DX + o * s.n, v = dy[0] * scale;
-            for (int64_t k = b * kb; k < k1; k++) dx[k] += v;
+            for (int64_t k = b * kb; k < k1; k++) dx[k] = (fresh ? 0 : dx[k]) + v;
           } else {
             for (int64_t k = b * kb; k < k1; k++) {
               T *dx = DX + (o * s.n + k) * s.inner;
-              for (int64_t j = 0; j < s.inner; j++) dx[j] += dy[j] * scale;
+              for (int64_t j = 0; j < s.inner; j++) dx[j] = (fresh ? 0 : dx[j]) + dy[j] * scale;
             }
           }
         }

@@ -41,7 +41,8 @@
     });                                                                      \
   }                                                                          \
   void gdl__##name##_bwd(gdl_ctx *ctx, gdl_node *n) {                        \
-    gdl_tensor *in = n->in[0], *out = n->out, *g = gdl__grad(ctx, in);       \
+    bool fresh;                                                              \
+    gdl_tensor *in = n->in[0], *out = n->out, *g = gdl__grad_fresh(ctx, in, &fresh); \
     if (!g) return;                                                          \
     int64_t N = gdl_tensor_numel(out);                                       \
     const void *xs = gdl__contig(ctx, in);                                   \
@@ -53,7 +54,7 @@
       for (int64_t i = 0; i < N; i++) {                                      \
         T x = X_[i], y = Y_[i];                                              \
         (void)x; (void)y;                                                    \
-        DX[i] += DY[i] * (DER);                                              \
+        DX[i] = (fresh ? 0 : DX[i]) + DY[i] * (DER);                         \
       }                                                                      \
     });                                                                      \
   }
