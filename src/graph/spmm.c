@@ -109,8 +109,9 @@ void gdl__gspmm_fwd(gdl_node *n) {
 void gdl__gspmm_bwd(gdl_ctx *ctx, gdl_node *n) {
   const gdl_graph *g = n->aux;
   gdl_tensor *x = n->in[0], *e = n->in[1];
-  gdl_tensor *gx = gdl__grad(ctx, x), *ge = gdl__grad(ctx, e);
   gdl_msg msg = (gdl_msg)n->i[0];
+  bool fx = false; /* rows of a fresh gradient are zeroed in the loop, while in cache */
+  gdl_tensor *gx = msg != GDL_MSG_COPY_E ? gdl__grad_fresh(ctx, x, &fx) : NULL, *ge = gdl__grad(ctx, e);
   gdl_reduce red = (gdl_reduce)n->i[1];
   int64_t F = n->i[2], K = n->i[3], B = F / K, N = g->num_nodes, E = g->num_edges;
   const gdl__csr *cin = gdl__csr_in(g);
@@ -119,13 +120,14 @@ void gdl__gspmm_bwd(gdl_ctx *ctx, gdl_node *n) {
   const void *xs = x ? gdl__contig(ctx, x) : NULL, *es = e ? gdl__contig(ctx, e) : NULL;
   GDL_FLOAT_SWITCH(n->out->dtype, T, {
     const T *restrict DY = n->out->grad->data, *restrict X = xs, *restrict W = es;
-    if (gx && msg != GDL_MSG_COPY_E) {
+    if (gx) {
       const gdl__csr *co = gdl__csr_out(g);
       int64_t nnz = co->ptr[N];
       T *restrict DX = gx->data;
       GRAPH_PAR_FOR(E * F > GDL_PAR_MIN)
       for (int64_t u = 0; u < N; u++) {
         T *restrict dx = DX + u * F;
+        if (fx) memset(dx, 0, sizeof(T) * (size_t)F);
         for (int64_t q = co->ptr[u]; q < co->ptr[u + 1]; q++) {
           int64_t v = co->nbr[q], id = co->eid[q];
           if (q + PREFETCH_AHEAD < nnz) prefetch_row(DY + co->nbr[q + PREFETCH_AHEAD] * F, (size_t)F * sizeof(T));

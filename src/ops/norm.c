@@ -23,7 +23,8 @@ void gdl__dropout_fwd(gdl_node *n) {
 }
 
 void gdl__dropout_bwd(gdl_ctx *ctx, gdl_node *n) {
-  gdl_tensor *g = gdl__grad(ctx, n->in[0]);
+  bool fresh;
+  gdl_tensor *g = gdl__grad_fresh(ctx, n->in[0], &fresh);
   if (!g) return;
   int64_t N = gdl_tensor_numel(g);
   uint64_t seed = (uint64_t)n->i[0];
@@ -33,7 +34,7 @@ void gdl__dropout_bwd(gdl_ctx *ctx, gdl_node *n) {
     T *DX = g->data, scale = (T)(p < 1 ? 1 / (1 - p) : 0);
     GDL_PARALLEL_FOR_IF(N > GDL_PAR_MIN / 4)
     for (int64_t i = 0; i < N; i++)
-      if (gdl_hash_uniform(seed, (uint64_t)i) >= p) DX[i] += DY[i] * scale;
+      DX[i] = (fresh ? 0 : DX[i]) + (gdl_hash_uniform(seed, (uint64_t)i) >= p ? DY[i] * scale : 0);
   });
 }
 
