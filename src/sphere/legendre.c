@@ -153,43 +153,47 @@ typedef struct {
   bool scaled;
 } rec;
 
-/* 2^e for e in [-1000, 1000]: 2^n times a degree-13 Taylor series of e^{f ln 2},
- * |f| <= 1/2 (error below 2e-16); plain arithmetic so that loops vectorise. */
-static inline double fast_exp2(double e) {
-  double n = floor(e + 0.5), y = (e - n) * M_LN2, t = 1.0 / 6227020800.0; /* 1/13! */
+/* floor of each lane (|x| < 2^62) by truncating conversions */
+static inline vd vfloor(vd x) {
+  vd t = __builtin_convertvector(__builtin_convertvector(x, vl), vd);
+  return t - vand(vsplat(1), (vl)(t > x));
+}
+
+/* 2^e for e in [-1000, 1000] per lane: 2^n times a degree-13 Taylor series of
+ * e^{f ln 2}, |f| <= 1/2 (error below 2e-16). */
+static inline vd vexp2(vd e) {
+  vd n = vfloor(e + 0.5), y = (e - n) * M_LN2, t = vsplat(1.0 / 6227020800.0); /* 1/13! */
   static const double inv_fact[13] = {1.0, 1.0, 1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720,
                                       1.0 / 5040, 1.0 / 40320, 1.0 / 362880, 1.0 / 3628800,
                                       1.0 / 39916800, 1.0 / 479001600};
   for (int k = 12; k >= 0; k--) t = t * y + inv_fact[k];
-  union { double d; int64_t i; } u = {.i = ((int64_t)n + 1023) << 52};
-  return t * u.d;
+  return t * (vd)((__builtin_convertvector(n, vl) + 1023) << 52);
 }
 
+/* The start values lam_{l0} of the block's rings, as v 2^(UNIT k) with k <= 0 and
+ * v >= 2^-TINY where k < 0 (in vectors: this runs once per m and block). */
 static void rec_start(rec *r, const gdl_sht_plan *p, const start_info *si, int64_t pair0) {
-  double v[BL], k[BL], lfm = log2(si->fm);
-  const double *lc = p->plc + pair0, *ls = p->pls + pair0;
-  bool pole = false;
-  for (int i = 0; i < BL; i++) pole |= si->b && isinf(ls[i]);
-  for (int i = 0; i < BL; i++) { /* vectorisable: no calls */
-    double E = si->fe + (si->a ? si->a * lc[i] : 0) + (si->b && !isinf(ls[i]) ? si->b * ls[i] : 0);
-    double kk = floor((E + lfm + TINY) / UNIT);
-    kk = kk > 0 ? 0 : kk;
-    k[i] = kk;
-    v[i] = si->sign * si->fm * fast_exp2(E - UNIT * kk);
-  }
-  if (pole) /* d^l_mn(0) = 0 unless the power of sin(t/2) is 0 */
-    for (int i = 0; i < BL; i++)
-      if (isinf(ls[i])) v[i] = 0, k[i] = 0;
-  r->scaled = false;
-  for (int i = 0; i < BL; i++) r->scaled |= k[i] < 0;
+  vd fe = vsplat(si->fe), fa = vsplat(si->a), fb = vsplat(si->b), sf = vsplat(si->sign * si->fm);
+  vd lfm = vsplat(log2(si->fm)), zero = vsplat(0);
+  vl scaled = {0};
   for (int b = 0; b < NB; b++) {
-    for (int i = 0; i < VL; i++) {
-      r->x[b][i] = p->px[pair0 + b * VL + i];
-      r->p1[b][i] = v[b * VL + i];
-      r->kp[b][i] = k[b * VL + i];
+    vd lc, ls, x;
+    memcpy(&lc, p->plc + pair0 + b * VL, sizeof lc); /* north rings: log2 cos(t/2) finite */
+    memcpy(&ls, p->pls + pair0 + b * VL, sizeof ls); /* -inf at the north pole */
+    memcpy(&x, p->px + pair0 + b * VL, sizeof x);
+    vl pole = ls < -1e300;
+    vd E = fe + fa * lc + fb * vsel(pole, zero, ls);
+    vd k = vfloor((E + lfm + TINY) / UNIT);
+    k = vsel(k > 0, zero, k);
+    vd v = sf * vexp2(E - UNIT * k);
+    if (si->b) { /* d^l_mn(0) = 0 unless the power of sin(t/2) is 0 */
+      v = vsel(pole, zero, v);
+      k = vsel(pole, zero, k);
     }
-    r->p0[b] = vsplat(0);
+    scaled |= k < 0;
+    r->x[b] = x, r->p1[b] = v, r->kp[b] = k, r->p0[b] = zero;
   }
+  r->scaled = any_lane(scaled);
 }
 
 /* Writes lam_l for l in [lc0, lc0 + CL) into lam[j][b] (zero below l0 and at or
