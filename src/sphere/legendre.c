@@ -307,16 +307,16 @@ static void fused_synth(const rec *r, int l, int L, const double *al, const doub
     for (int q = 0; q < 4; q++) acc[k * 16 + q] = s[k][q];
 }
 
-/* acc[l*4 + 0..1] += sum over the block of lam_l (E re, E im) for even l, (O re, O im)
- * for odd l (E = u + v, O = u - v per vector) */
+/* acc[l*4 + 0..1] += (= when fresh) sum over the block of lam_l (E re, E im) for even
+ * l, (O re, O im) for odd l (E = u + v, O = u - v per vector) */
 static void fused_adjoint(const rec *r, int l, int L, const double *al, const double *be, const vd (*E)[4],
-                          const vd (*O)[4], vd *acc) {
+                          const vd (*O)[4], vd *acc, bool fresh) {
   vd x[NB], a[NB], b[NB];
   for (int k = 0; k < NB; k++) x[k] = r->x[k], a[k] = r->p0[k], b[k] = r->p1[k];
   for (; l < L; l++) {
     const vd(*P)[4] = (l & 1) ? O : E;
-    vd A = vsplat(al[l]), B = vsplat(be[l]), t0 = acc[l * 4], t1 = acc[l * 4 + 1], u0 = b[0] * P[0][0],
-       u1 = b[0] * P[0][1];
+    vd A = vsplat(al[l]), B = vsplat(be[l]), t0 = fresh ? vsplat(0) : acc[l * 4],
+       t1 = fresh ? vsplat(0) : acc[l * 4 + 1], u0 = b[0] * P[0][0], u1 = b[0] * P[0][1];
 #pragma GCC unroll 4
     for (int k = 1; k < NB; k++) {
       if (k & 1) t0 += b[k] * P[k][0], t1 += b[k] * P[k][1];
@@ -616,15 +616,29 @@ static void adj_m(const gdl_sht_plan *p, work *w, int m, bool neg, const double 
   int64_t colp = m - p->mlo, coln = -m - p->mlo;
   double sgs = (s & 1) ? -1 : 1, sgm = (m & 1) ? -1 : 1;
   bool fuse = spin0 && !neg && nb == 1;
-  /* accumulators are read for l in [l0 & ~1, L + CL) only */
-  for (int64_t c = 0; c < nb; c++)
-    memset(w->acc + c * Lp * 4 + (size_t)(l0 & ~1) * 4, 0, (size_t)(L + CL - (l0 & ~1)) * 4 * sizeof(vd));
+  /* accumulators are read for l in [l0 & ~1, L + CL) only. lazy: the first block (at the
+   * equator, never scaled) stores [l0, L) in the fused kernel, so only the ends are zeroed */
+  bool lazy = fuse;
+  for (int64_t c = 0; c < nb; c++) {
+    vd *acc = w->acc + c * Lp * 4;
+    if (lazy) {
+      memset(acc + (size_t)(l0 & ~1) * 4, 0, (size_t)(l0 - (l0 & ~1)) * 4 * sizeof(vd));
+      memset(acc + (size_t)L * 4, 0, (size_t)CL * 4 * sizeof(vd));
+    } else {
+      memset(acc + (size_t)(l0 & ~1) * 4, 0, (size_t)(L + CL - (l0 & ~1)) * 4 * sizeof(vd));
+    }
+  }
   /* per (c, b): u, v, u', v' as re/im vectors, gathered once per block */
   vd(*X)[8] = (vd(*)[8])(w->acc + (size_t)nb * Lp * 4);
   for (int64_t pair0 = p->npair_pad - BL; pair0 >= 0; pair0 -= BL) { /* equator first */
     rec rp, rq;
     rec_start(&rp, p, &sP, pair0);
     if (!spin0) rec_start(&rq, p, &sQ, pair0);
+    bool fresh = lazy && pair0 == p->npair_pad - BL;
+    if (fresh && rp.scaled) { /* (not expected at the equator) the chunks add: zeros after all */
+      memset(w->acc + (size_t)l0 * 4, 0, (size_t)(L - l0) * 4 * sizeof(vd));
+      fresh = false;
+    }
     for (int64_t c = 0; c < nb; c++) {
       const double *lg = leg + c * p->nlr * nm * 2;
       for (int b = 0; b < NB; b++) {
@@ -651,7 +665,7 @@ static void adj_m(const gdl_sht_plan *p, work *w, int m, bool neg, const double 
         const vd(*X0)[8] = (const vd(*)[8])X;
         const double *bq = spin0 ? w->beP : w->beQ;
         if (fuse)
-          fused_adjoint(&rp, l, L, w->al, w->beP, (const vd(*)[4])E, (const vd(*)[4])O, w->acc);
+          fused_adjoint(&rp, l, L, w->al, w->beP, (const vd(*)[4])E, (const vd(*)[4])O, w->acc, fresh);
         else if (spin0)
           fused_adjoint_gen(&rp, &rp, l, L, w->al, w->beP, bq, X0, w->acc, false, true);
         else if (neg)
