@@ -70,6 +70,11 @@ gdl_rng *gdl__ctx_rng(gdl_ctx *ctx);
  * outputs and scratch buffers that are written completely before being read. */
 void *gdl__ctx_alloc_raw(gdl_ctx *ctx, size_t bytes);
 void gdl__zero(void *p, size_t bytes); /* memset 0, on all threads when large */
+/* A 64-byte aligned buffer of at least `bytes` owned by the calling thread, kept for
+ * its next call with the same slot (contents undefined). Slots: 0, 1 the float32
+ * GEMM's packing, 2-5 the sphere's Legendre work arrays. */
+enum { GDL_SCRATCH_SLOTS = 6 };
+void *gdl__scratch(int slot, size_t bytes);
 gdl_tensor *gdl__tensor_empty(gdl_ctx *ctx, gdl_dtype t, gdl_shape s);
 bool gdl__ctx_records(const gdl_ctx *ctx);
 /* The recorded nodes in execution order (for tests and tools). */

@@ -1,4 +1,5 @@
-/* One thread count for gdl's OpenMP loops and for BLAS. */
+/* One thread count for gdl's OpenMP loops and for BLAS; per-thread scratch. */
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "core/internal.h"
@@ -28,6 +29,43 @@ int gdl_get_threads(void) {
 #else
   return 1;
 #endif
+}
+
+/* Scratch buffers kept per thread (freed when the thread ends) and grown on demand:
+ * kernels called thousands of times a second would otherwise pay a malloc, and for
+ * large buffers fresh pages (page faults), every call. */
+typedef struct {
+  void *buf[GDL_SCRATCH_SLOTS];
+  size_t cap[GDL_SCRATCH_SLOTS];
+} scratch;
+
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void scratch_free(void *p) {
+  scratch *s = p;
+  for (int i = 0; i < GDL_SCRATCH_SLOTS; i++) free(s->buf[i]);
+  free(s);
+}
+
+static void scratch_init(void) {
+  GDL_ASSERT(pthread_key_create(&scratch_key, scratch_free) == 0, "pthread_key_create failed");
+}
+
+void *gdl__scratch(int slot, size_t bytes) {
+  pthread_once(&scratch_once, scratch_init);
+  scratch *s = pthread_getspecific(scratch_key);
+  if (!s) {
+    s = calloc(1, sizeof *s);
+    GDL_ASSERT(s && pthread_setspecific(scratch_key, s) == 0, "out of memory");
+  }
+  if (s->cap[slot] < bytes) {
+    free(s->buf[slot]);
+    s->cap[slot] = (bytes + 4095) / 4096 * 4096; /* (a multiple of aligned_alloc's alignment) */
+    s->buf[slot] = aligned_alloc(64, s->cap[slot]);
+    GDL_ASSERT(s->buf[slot], "out of memory allocating %zu bytes of scratch", s->cap[slot]);
+  }
+  return s->buf[slot];
 }
 
 int gdl__blas_threads(void) {

@@ -12,7 +12,6 @@
  * (KC x NR floats, 24 KiB) stays in L1 while the A panels of the block stream from
  * L2. The summation order depends on the sizes only. */
 #include "ops/blas.h"
-#include <pthread.h>
 
 #ifdef GDL_HAVE_AVX512_SGEMM
 
@@ -104,42 +103,6 @@ static void pack_a(bool ta, const float *a, int64_t lda, int64_t ic, int64_t mc,
 
 static int64_t round_up(int64_t v, int64_t q) { return (v + q - 1) / q * q; }
 
-/* The packing buffers, kept per thread (freed when the thread ends) and grown on
- * demand: products come by the thousand (16 per Winograd block), and a malloc and
- * free each would cost page faults. */
-typedef struct {
-  float *buf[2];
-  size_t cap[2];
-} workspaces;
-
-static pthread_key_t ws_key;
-static pthread_once_t ws_once = PTHREAD_ONCE_INIT;
-
-static void ws_free(void *p) {
-  workspaces *w = p;
-  free(w->buf[0]);
-  free(w->buf[1]);
-  free(w);
-}
-
-static void ws_init(void) { GDL_ASSERT(pthread_key_create(&ws_key, ws_free) == 0, "pthread_key_create failed"); }
-
-static float *workspace(int which, size_t floats) {
-  pthread_once(&ws_once, ws_init);
-  workspaces *w = pthread_getspecific(ws_key);
-  if (!w) {
-    w = calloc(1, sizeof *w);
-    GDL_ASSERT(w && pthread_setspecific(ws_key, w) == 0, "out of memory");
-  }
-  if (w->cap[which] < floats) {
-    free(w->buf[which]);
-    w->cap[which] = (floats + 4095) / 4096 * 4096; /* (a multiple of aligned_alloc's alignment) */
-    w->buf[which] = aligned_alloc(64, w->cap[which] * sizeof(float));
-    GDL_ASSERT(w->buf[which], "out of memory");
-  }
-  return w->buf[which];
-}
-
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
 static void sgemm_serial(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
@@ -150,7 +113,9 @@ static void sgemm_serial(bool ta, bool tb, int64_t m, int64_t n, int64_t k, floa
     return;
   }
   int64_t kcmax = min64(k, KC), ncmax = round_up(min64(n, NC), NR), mcmax = round_up(min64(m, MC), MR);
-  float *bp = workspace(0, (size_t)(kcmax * ncmax)), *ap = workspace(1, (size_t)(mcmax * kcmax));
+  /* per-thread packing buffers: products come by the thousand (16 per Winograd block) */
+  float *bp = gdl__scratch(0, sizeof(float) * (size_t)(kcmax * ncmax));
+  float *ap = gdl__scratch(1, sizeof(float) * (size_t)(mcmax * kcmax));
   for (int64_t jc = 0; jc < n; jc += NC) {
     int64_t nc = min64(n - jc, NC);
     for (int64_t pc = 0; pc < k; pc += KC) {

@@ -428,25 +428,19 @@ typedef struct {
   int Lpad;
 } work;
 
-static bool work_init(work *w, int L, int64_t nb, bool analysis) {
+static void work_init(work *w, int L, int64_t nb, bool analysis) {
   memset(w, 0, sizeof *w);
   w->Lpad = L + CL + 2;
   size_t Lp = (size_t)w->Lpad;
-  w->al = malloc(5 * Lp * sizeof(double));
-  w->cf = malloc((size_t)nb * 4 * Lp * sizeof(double));
-  w->lamP = aligned_alloc(64, 2 * CL * NB * sizeof(vd));
+  /* kept per thread between calls (large ones would page-fault afresh every call) */
+  w->al = gdl__scratch(2, 5 * Lp * sizeof(double));
+  w->cf = gdl__scratch(3, (size_t)nb * 4 * Lp * sizeof(double));
+  w->lamP = gdl__scratch(4, 2 * CL * NB * sizeof(vd));
   size_t nacc = analysis ? (size_t)nb * Lp * 4 + (size_t)nb * NB * 8 : (size_t)nb * NB * 16;
-  w->acc = aligned_alloc(64, nacc * sizeof(vd));
-  if (!w->al || !w->cf || !w->lamP || !w->acc) {
-    free(w->al), free(w->cf), free(w->lamP), free(w->acc);
-    return false;
-  }
+  w->acc = gdl__scratch(5, nacc * sizeof(vd));
   w->beP = w->al + Lp, w->beQ = w->al + 2 * Lp, w->ga = w->al + 3 * Lp, w->cl = w->al + 4 * Lp;
   w->lamQ = w->lamP + CL;
-  return true;
 }
-
-static void work_free(work *w) { free(w->al), free(w->cf), free(w->lamP), free(w->acc); }
 
 /* ---- synthesis ------------------------------------------------------------------- */
 
@@ -581,21 +575,14 @@ static void synth_m(const gdl_sht_plan *p, work *w, int m, bool neg, const doubl
 void gdl__leg_synth(const gdl_sht_plan *p, const double *alm, double *leg, int64_t nb) {
   gdl__zero(leg, sizeof(double) * (size_t)(nb * p->nlr * p->nm) * 2);
   int L = p->L;
-  bool fail = false;
 #pragma omp parallel
   {
     work w;
-    if (!work_init(&w, L, nb, false)) {
-#pragma omp atomic write
-      fail = true;
-    } else {
+    work_init(&w, L, nb, false);
 /* chunks of 8 m: neighbouring columns of leg share cache lines */
 #pragma omp for schedule(dynamic, 8)
-      for (int m = 0; m < L; m++) synth_m(p, &w, m, !p->real && m > 0, alm, leg, nb);
-      work_free(&w);
-    }
+    for (int m = 0; m < L; m++) synth_m(p, &w, m, !p->real && m > 0, alm, leg, nb);
   }
-  GDL_ASSERT(!fail, "sht: out of memory for the Legendre workspace");
 }
 
 /* ---- adjoint (analysis without weights) ------------------------------------------ */
@@ -732,21 +719,14 @@ static void adj_m(const gdl_sht_plan *p, work *w, int m, bool neg, const double 
 void gdl__leg_adjoint(const gdl_sht_plan *p, const double *leg, double *alm, int64_t nb) {
   gdl__zero(alm, sizeof(double) * (size_t)(nb * p->L * p->L) * 2);
   int L = p->L;
-  bool fail = false;
 #pragma omp parallel
   {
     work w;
-    if (!work_init(&w, L, nb, true)) {
-#pragma omp atomic write
-      fail = true;
-    } else {
+    work_init(&w, L, nb, true);
 /* chunks of 8 m: neighbouring columns of leg share cache lines */
 #pragma omp for schedule(dynamic, 8)
-      for (int m = 0; m < L; m++) adj_m(p, &w, m, !p->real && m > 0, leg, alm, nb);
-      work_free(&w);
-    }
+    for (int m = 0; m < L; m++) adj_m(p, &w, m, !p->real && m > 0, leg, alm, nb);
   }
-  GDL_ASSERT(!fail, "sht: out of memory for the Legendre workspace");
 }
 
 /* ---- scalar entry points ------------------------------------------------------------ */
