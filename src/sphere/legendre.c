@@ -199,10 +199,12 @@ static void rec_start(rec *r, const gdl_sht_plan *p, const start_info *si, int64
 /* Writes lam_l for l in [lc0, lc0 + CL) into lam[j][b] (zero below l0 and at or
  * above L, zero while scaled) and advances the recursion. While some lane is
  * scaled, its outputs are masked and the rescale check runs every 8 steps (the
- * values grow by less than 2^17 a step, so 2^400 * 2^136 stays finite). */
-static void rec_chunk(rec *r, int lc0, int l0, int L, const double *al, const double *be,
+ * values grow by less than 2^17 a step, so 2^400 * 2^136 stays finite). Returns
+ * false when every value written is a masked zero: the caller's sums can skip it. */
+static bool rec_chunk(rec *r, int lc0, int l0, int L, const double *al, const double *be,
                       vd (*lam)[NB]) {
   int j = 0;
+  bool nonzero = !r->scaled;
   for (; j < CL && lc0 + j < l0; j++)
     for (int b = 0; b < NB; b++) lam[j][b] = vsplat(0);
   vd x0 = r->x[0], x1 = r->x[1], x2 = r->x[2], x3 = r->x[3];
@@ -234,6 +236,7 @@ static void rec_chunk(rec *r, int lc0, int l0, int L, const double *al, const do
   } else {
     while (j < CL && lc0 + j < L) {
       vl k0 = r->kp[0] == 0, k1 = r->kp[1] == 0, k2 = r->kp[2] == 0, k3 = r->kp[3] == 0;
+      nonzero |= any_lane(k0 | k1 | k2 | k3);
       for (int e = j + 8; j < e && j < CL && lc0 + j < L; j++)
         STEP(vand(b0, k0), vand(b1, k1), vand(b2, k2), vand(b3, k3))
       vd *P0[NB] = {&a0, &a1, &a2, &a3}, *P1[NB] = {&b0, &b1, &b2, &b3};
@@ -254,6 +257,7 @@ static void rec_chunk(rec *r, int lc0, int l0, int L, const double *al, const do
   r->p1[0] = b0, r->p1[1] = b1, r->p1[2] = b2, r->p1[3] = b3;
   for (; j < CL; j++)
     for (int b = 0; b < NB; b++) lam[j][b] = vsplat(0);
+  return nonzero;
 }
 
 /* every lane still below 2^-TINY after the last l: the block contributed nothing */
@@ -497,8 +501,9 @@ static void synth_m(const gdl_sht_plan *p, work *w, int m, bool neg, const doubl
         }
         break;
       }
-      rec_chunk(&rp, lc0, l0, L, w->al, w->beP, w->lamP);
-      if (!spin0) rec_chunk(&rq, lc0, l0, L, w->al, w->beQ, w->lamQ);
+      bool nonzero = rec_chunk(&rp, lc0, l0, L, w->al, w->beP, w->lamP);
+      if (!spin0) nonzero |= rec_chunk(&rq, lc0, l0, L, w->al, w->beQ, w->lamQ);
+      if (!nonzero) continue; /* still below 2^-60 on every ring: adds nothing */
       for (int64_t c = 0; c < nb; c++) {
         const double *ar = w->cf + c * 4 * Lp + lc0, *ai = ar + Lp, *br = ar + 2 * Lp, *bi = ar + 3 * Lp;
         vd *A0 = w->acc + c * NB * 16;
@@ -661,8 +666,9 @@ static void adj_m(const gdl_sht_plan *p, work *w, int m, bool neg, const double 
           fused_adjoint_gen(&rp, &rq, l, L, w->al, w->beP, bq, X0, w->acc, true, false);
         break;
       }
-      rec_chunk(&rp, lc0, l0, L, w->al, w->beP, w->lamP);
-      if (!spin0) rec_chunk(&rq, lc0, l0, L, w->al, w->beQ, w->lamQ);
+      bool nonzero = rec_chunk(&rp, lc0, l0, L, w->al, w->beP, w->lamP);
+      if (!spin0) nonzero |= rec_chunk(&rq, lc0, l0, L, w->al, w->beQ, w->lamQ);
+      if (!nonzero) continue; /* still below 2^-60 on every ring: adds nothing */
       for (int64_t c = 0; c < nb; c++) {
         vd(*Xc)[8] = X + c * NB;
         vd *acc = w->acc + c * Lp * 4;
