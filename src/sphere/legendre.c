@@ -47,10 +47,11 @@ static inline bool any_lane(vl m) { /* OR of the lanes, branch-free */
   for (int i = 0; i < VL; i++) o |= t[i];
   return o != 0;
 }
-static inline double hsum(vd a) {
-  double s = 0;
-  for (int i = 0; i < VL; i++) s += a[i];
-  return s;
+static inline double hsum(vd a) { /* a tree of three vector adds, not eight dependent scalar ones */
+  a += __builtin_shuffle(a, (vl){4, 5, 6, 7, 0, 1, 2, 3});
+  a += __builtin_shuffle(a, (vl){2, 3, 0, 1, 6, 7, 4, 5});
+  a += __builtin_shuffle(a, (vl){1, 0, 3, 2, 5, 4, 7, 6});
+  return a[0];
 }
 
 /* ---- per-m coefficients and start values ----------------------------------- */
