@@ -16,7 +16,6 @@
 
 #ifdef GDL_HAVE_WINOGRAD
 
-
 enum { MR = GDL_SGEMM_MR, NR = GDL_SGEMM_NR };
 
 static int64_t round_up(int64_t v, int64_t q) { return (v + q - 1) / q * q; }

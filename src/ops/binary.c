@@ -107,12 +107,16 @@ static void binary_bwd(gdl_ctx *ctx, gdl_node *n, int kind) {
     } else {
       gdl_tensor *gx = gdl__grad(ctx, x);
       if (!gx) continue;
-      gdl_tensor *tmp = gdl__tensor_empty(ctx, out->dtype, s);
-      GDL_FLOAT_SWITCH(out->dtype, T, {
-        T *t = tmp->data;
-        BINARY_GRAD(T, STORE_INTO_T);
-      });
-      gdl__sum_to(out->dtype, tmp->data, s, gx->data, gdl_tensor_shape(x));
+      const void *g = out->grad->data; /* a sum's (and a difference's first) term: dy itself */
+      if (!(kind == ADD || (kind == SUB && which == 0))) {
+        gdl_tensor *tmp = gdl__tensor_empty(ctx, out->dtype, s);
+        GDL_FLOAT_SWITCH(out->dtype, T, {
+          T *t = tmp->data;
+          BINARY_GRAD(T, STORE_INTO_T);
+        });
+        g = tmp->data;
+      }
+      gdl__sum_to(out->dtype, g, s, gx->data, gdl_tensor_shape(x));
     }
   }
 }

@@ -26,7 +26,8 @@ void gdl__sgemm_avx512(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float 
 /* C (=, or += when beta is 1) A B for operands packed as the GEMM packs them:
  * A [m, k] in panels of GDL_SGEMM_MR rows, ap[i / MR][p][i % MR] (panels ks * MR
  * floats apart), B [k, n] in panels of GDL_SGEMM_NR columns, bp[j / NR][p][j % NR]
- * (ks * NR apart), k <= ks; the panels' padding rows and columns are never stored. */
+ * (ks * NR apart), k <= ks; padding rows and columns are multiplied but never stored
+ * (keep them finite: zeros). */
 enum { GDL_SGEMM_MR = 8, GDL_SGEMM_NR = 48 };
 void gdl__sgemm_packed(int64_t m, int64_t n, int64_t k, int64_t ks, const float *ap, const float *bp, float beta,
                        float *c, int64_t ldc);
