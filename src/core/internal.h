@@ -70,6 +70,7 @@ gdl_rng *gdl__ctx_rng(gdl_ctx *ctx);
  * outputs and scratch buffers that are written completely before being read. */
 void *gdl__ctx_alloc_raw(gdl_ctx *ctx, size_t bytes);
 void gdl__zero(void *p, size_t bytes); /* memset 0, on all threads when large */
+static inline int64_t gdl__round_up(int64_t v, int64_t q) { return (v + q - 1) / q * q; }
 /* A 64-byte aligned buffer of at least `bytes` owned by the calling thread, kept for
  * its next call with the same slot (contents undefined). Slots: 0, 1 the float32
  * GEMM's packing, 2-5 the sphere's Legendre work arrays. */

@@ -18,12 +18,15 @@
 
 enum { MR = GDL_SGEMM_MR, NR = GDL_SGEMM_NR };
 
-static int64_t round_up(int64_t v, int64_t q) { return (v + q - 1) / q * q; }
+/* The tiles of block b (the GEMMs' columns or rows). */
+static int64_t block_tiles(const wino_geom *g, const wino_block *b) {
+  return b->ns * (b->ty1 - b->ty0) * ((g->OW + 1) / 2);
+}
 
 /* U[xi] = (G g G^T)[xi] for g = w[o][c], G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1],
  * as the GEMM's packed A [O, C]: U[xi][o / MR][c][o % MR], zero rows up to a whole panel. */
 static void filter_transform(int64_t O, int64_t C, const float *w, float *U) {
-  int64_t Op = round_up(O, MR);
+  int64_t Op = gdl__round_up(O, MR);
   GDL_PARALLEL_FOR_IF(Op * C * 9 > GDL_PAR_MIN)
   for (int64_t o = 0; o < Op; o++)
     for (int64_t c = 0; c < C; c++) {
@@ -137,7 +140,7 @@ static void input_transform(const wino_geom *g, const float *x, const wino_block
 /* y (=, or += when beta is 1) A^T M A with A^T = [1 1 1 0; 0 1 -1 -1], 16 tiles
  * at a time; the two outputs of a tile row interleave into 32 output columns. */
 static void output_transform(const wino_geom *g, const float *M, const wino_block *b, float beta, float *y) {
-  int64_t TW = (g->OW + 1) / 2, rows = b->ty1 - b->ty0, nbt = b->ns * rows * TW;
+  int64_t TW = (g->OW + 1) / 2, rows = b->ty1 - b->ty0, nbt = block_tiles(g, b);
   const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
   const __m512i hi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
   for (int64_t s = 0; s < b->ns; s++)
@@ -200,19 +203,19 @@ static wino_block block_at(const wino_geom *g, const blocking *k, int64_t n0, in
 }
 
 void gdl__winograd3x3(gdl_ctx *ctx, const wino_geom *g, const float *x, const float *w, float *y, float beta) {
-  int64_t TW = (g->OW + 1) / 2, O = g->O, C = g->C;
+  int64_t O = g->O, C = g->C;
   blocking k = plan(g, g->N);
-  int64_t items = (g->N + k.ns - 1) / k.ns * k.rblocks, Op = round_up(O, MR), vs = C * round_up(k.nbt, NR);
+  int64_t items = (g->N + k.ns - 1) / k.ns * k.rblocks, Op = gdl__round_up(O, MR), vs = C * gdl__round_up(k.nbt, NR);
   float *U = gdl__ctx_alloc_raw(ctx, sizeof(float) * (size_t)(16 * Op * C));
   filter_transform(O, C, w, U);
-  size_t per_buf = (size_t)(16 * (vs + O * k.nbt));
-  /* zeroed: V's padding columns are multiplied (and never stored) */
-  float *bufs = gdl_ctx_alloc(ctx, sizeof(float) * per_buf * (size_t)gdl__thread_buffers(items));
+  /* per thread: V zeroed (its padding columns are multiplied, never stored), M not */
+  size_t nv = (size_t)(16 * vs), nm = (size_t)(16 * O * k.nbt), nbuf = (size_t)gdl__thread_buffers(items);
+  float *Vs = gdl_ctx_alloc(ctx, sizeof(float) * nv * nbuf), *Ms = gdl__ctx_alloc_raw(ctx, sizeof(float) * nm * nbuf);
   GDL_OMP(omp parallel for schedule(static) if (items > 1))
   for (int64_t it = 0; it < items; it++) {
-    float *V = bufs + per_buf * (size_t)gdl__thread_index(), *M = V + 16 * vs;
+    float *V = Vs + nv * (size_t)gdl__thread_index(), *M = Ms + nm * (size_t)gdl__thread_index();
     wino_block b = block_at(g, &k, it / k.rblocks * k.ns, g->N, it % k.rblocks);
-    int64_t n = b.ns * (b.ty1 - b.ty0) * TW; /* this block's tiles (the GEMMs' columns) */
+    int64_t n = block_tiles(g, &b);
     input_transform(g, x, &b, vs, V);
     for (int xi = 0; xi < 16; xi++) /* M is [16][O][n] */
       gdl__sgemm_packed(O, n, C, C, U + xi * Op * C, V + xi * vs, 0, M + xi * O * n, n);
@@ -274,8 +277,8 @@ static void panel_transform(const wino_geom *g, const float *src, int64_t C, int
             } else {
               /* the two rows the next tile row adds: planes are visited 16 at a time,
                * too many streams for the hardware prefetcher to follow */
-              int64_t next = grad ? 2 * ty + 2 : 2 * ty + 4 - g->ph, w = grad ? g->OW : g->W;
-              for (int64_t i = next < 0 ? 0 : next; i < next + 2 && i < plane / w; i++)
+              int64_t next = grad ? 2 * ty + 2 : 2 * ty + 4 - g->ph, w = grad ? g->OW : g->W, h = grad ? g->OH : g->H;
+              for (int64_t i = next < 0 ? 0 : next; i < next + 2 && i < h; i++)
                 for (int64_t q = 2 * t0; q < 2 * t0 + 32 && q < w; q += 16)
                   _mm_prefetch((const char *)(pl + i * w + q), _MM_HINT_T0);
               if (grad) grad_transform(g, pl, ty, t0, v);
@@ -304,20 +307,21 @@ static void panel_transform(const wino_geom *g, const float *src, int64_t C, int
 void gdl__winograd3x3_dw(gdl_ctx *ctx, const wino_geom *g, const float *x, const float *dy, int64_t size, float *dw) {
   int64_t count = (g->N + size - 1) / size;
   blocking k = plan(g, size);
-  int64_t O = g->O, C = g->C, wsz = 16 * O * C, ks = k.nbt, vs = round_up(C, NR) * ks, ds = round_up(O, MR) * ks;
-  size_t per_buf = (size_t)(16 * (vs + ds));
-  /* zeroed: V's padding columns past the last 16 channels are multiplied (and never stored) */
-  float *bufs = gdl_ctx_alloc(ctx, sizeof(float) * per_buf * (size_t)gdl__thread_buffers(count));
-  float *S = gdl__ctx_alloc_raw(ctx, sizeof(float) * (size_t)(wsz * count)); /* per chunk */
-  gdl__zero(S, sizeof(float) * (size_t)(wsz * count));
+  int64_t O = g->O, C = g->C, wsz = 16 * O * C, ks = k.nbt, vs = gdl__round_up(C, NR) * ks, ds = gdl__round_up(O, MR) * ks;
+  /* per thread: V zeroed (its padding columns past the last 16 channels are multiplied,
+   * never stored), D not (the transform writes every row it has) */
+  size_t nbuf = (size_t)gdl__thread_buffers(count);
+  float *Vs = gdl_ctx_alloc(ctx, sizeof(float) * (size_t)(16 * vs) * nbuf);
+  float *Ds = gdl__ctx_alloc_raw(ctx, sizeof(float) * (size_t)(16 * ds) * nbuf);
+  float *S = gdl_ctx_alloc(ctx, sizeof(float) * (size_t)(wsz * count)); /* per chunk, zeroed */
   GDL_OMP(omp parallel for schedule(static) if (count > 1))
   for (int64_t ch = 0; ch < count; ch++) {
-    float *V = bufs + per_buf * (size_t)gdl__thread_index(), *D = V + 16 * vs;
+    float *V = Vs + 16 * vs * gdl__thread_index(), *D = Ds + 16 * ds * gdl__thread_index();
     int64_t end = (ch + 1) * size < g->N ? (ch + 1) * size : g->N;
     for (int64_t n0 = ch * size; n0 < end; n0 += k.ns)
       for (int64_t r = 0; r < k.rblocks; r++) {
         wino_block b = block_at(g, &k, n0, end, r);
-        int64_t n = b.ns * (b.ty1 - b.ty0) * ((g->OW + 1) / 2);
+        int64_t n = block_tiles(g, &b);
         panel_transform(g, x, C, g->H * g->W, false, &b, ks, vs, V);
         panel_transform(g, dy, O, g->OH * g->OW, true, &b, ks, ds, D);
         for (int xi = 0; xi < 16; xi++)

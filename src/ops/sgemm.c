@@ -101,8 +101,6 @@ static void pack_a(bool ta, const float *a, int64_t lda, int64_t ic, int64_t mc,
   }
 }
 
-static int64_t round_up(int64_t v, int64_t q) { return (v + q - 1) / q * q; }
-
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
 static void sgemm_serial(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
@@ -112,7 +110,7 @@ static void sgemm_serial(bool ta, bool tb, int64_t m, int64_t n, int64_t k, floa
       for (int64_t j = 0; j < n; j++) c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j];
     return;
   }
-  int64_t kcmax = min64(k, KC), ncmax = round_up(min64(n, NC), NR), mcmax = round_up(min64(m, MC), MR);
+  int64_t kcmax = min64(k, KC), ncmax = gdl__round_up(min64(n, NC), NR), mcmax = gdl__round_up(min64(m, MC), MR);
   /* per-thread packing buffers: products come by the thousand (16 per Winograd block) */
   float *bp = gdl__scratch(0, sizeof(float) * (size_t)(kcmax * ncmax));
   float *ap = gdl__scratch(1, sizeof(float) * (size_t)(mcmax * kcmax));
@@ -149,7 +147,7 @@ void gdl__sgemm_avx512(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float 
                        const float *b, int64_t ldb, float beta, float *c, int64_t ldc) {
   int nt = m * n * k < ((int64_t)1 << 21) ? 1 : gdl__blas_threads();
   bool cols = n >= m;
-  int64_t q = cols ? NR : MR, len = cols ? n : m, slice = round_up((len + nt - 1) / nt, q);
+  int64_t q = cols ? NR : MR, len = cols ? n : m, slice = gdl__round_up((len + nt - 1) / nt, q);
   if (nt <= 1 || slice >= len) {
     sgemm_serial(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     return;
