@@ -3,9 +3,11 @@
  *
  *   sY_lm(t, p) = (-1)^s lam^s_lm(t) e^{imp},  lam^s_lm = sqrt((2l+1)/4pi) d^l_{m,-s}(t)
  *
- * For m >= 0 two columns are recursed per north ring t: P_l = lam(d^l_{m,-s}) and
- * Q_l = lam(d^l_{m,s}) (Q = P when s = 0). Symmetry gives the south ring pi - t
- * and the -m column from the same numbers:
+ * This file has what every spin shares (start values, coefficients, the scaled recursion
+ * over a block of rings) and the kernels for s != 0; spin 0 recurses in cos^2 t instead
+ * (legendre0.c). For m >= 0 two columns are recursed per north ring t: P_l =
+ * lam(d^l_{m,-s}) and Q_l = lam(d^l_{m,s}). Symmetry gives the south ring pi - t and the
+ * -m column from the same numbers:
  *   F_m(t)     = (-1)^s sum a_lm P_l        F_m(pi-t)  = (-1)^(s+m) sum (-1)^l a_lm Q_l
  *   F_-m(t)    = (-1)^m sum a_l,-m Q_l      F_-m(pi-t) = sum (-1)^l a_l,-m P_l
  * The three-term recursion in l for fixed (m, n), with R_l = sqrt((l^2-m^2)(l^2-n^2)):
@@ -14,54 +16,20 @@
  *   gamma_l = sqrt((2l+3)/(2l-1)) (l+1) R_l / (l R_{l+1}),
  * started at l0 = max(|m|, |n|) from the closed form c^a s^b sqrt(binomial) (c, s =
  * cos, sin of t/2). Near the poles the start underflows although later l do not:
- * values carry an extended exponent (units of 2^460) until they reach 2^-60; while
- * scaled they count as zero. Blocks of rings run from the equator to the poles, and
- * once a block stays below 2^-60 for every l < L, the blocks nearer the pole (smaller
- * still) are skipped for that m.
+ * values carry an extended exponent (units of 2^460) until they reach 2^-TINY; while
+ * scaled they count as zero (legendre.h says why no value above 2^-60 is lost). Blocks
+ * of rings run from the equator to the poles, and once a block stays scaled for every
+ * l < L, the blocks nearer the pole (smaller still) are skipped for that m.
  *
  * Vectors of 8 ring pairs (GCC vector extensions; AVX-512 with -march=native), NB
  * vectors per block share each coefficient load; the l loop runs in chunks of CL whose
  * values are kept in L1 and reused by every map of the batch. */
 #include <stdlib.h>
 
-#include "sphere/sphere_internal.h"
-
-typedef double vd __attribute__((vector_size(64)));
-typedef long long vl __attribute__((vector_size(64)));
-#define VL 8
-#define NB 4 /* rec_chunk's hot loop is written out for 4 */
-#define BL (VL * NB)
-#define CL 32
-
-#define BIG 0x1p400    /* scaled values beyond this move up one unit */
-#define SMALL 0x1p-460  /* one unit of the extended exponent */
-#define UNIT 460
-#define TINY 60         /* values below 2^-60 count as zero (as ducc's ftol) */
-
-static inline vd vsplat(double a) { return (vd){a, a, a, a, a, a, a, a}; }
-static inline vd vand(vd a, vl m) { return (vd)((vl)a & m); }
-static inline vd vsel(vl m, vd a, vd b) { return (vd)(((vl)a & m) | ((vl)b & ~m)); }
-static inline bool any_lane(vl m) { /* OR of the lanes, branch-free */
-  vl t = m;
-  long long o = 0;
-  for (int i = 0; i < VL; i++) o |= t[i];
-  return o != 0;
-}
-static inline double hsum(vd a) { /* a tree of three vector adds, not eight dependent scalar ones */
-  a += __builtin_shuffle(a, (vl){4, 5, 6, 7, 0, 1, 2, 3});
-  a += __builtin_shuffle(a, (vl){2, 3, 0, 1, 6, 7, 4, 5});
-  a += __builtin_shuffle(a, (vl){1, 0, 3, 2, 5, 4, 7, 6});
-  return a[0];
-}
+#include "sphere/legendre.h"
 
 /* ---- per-m coefficients and start values ----------------------------------- */
 
-typedef struct {
-  int m, n, l0;
-  double sign;       /* of the start value */
-  int a, b;          /* powers of cos(t/2), sin(t/2) */
-  double fm, fe;     /* sqrt(binomial) sqrt((2l0+1)/4pi) = fm 2^fe */
-} start_info;
 
 /* d^{l0}_{m,n}, l0 = max(|m|,|n|), m >= 0 (c = cos t/2, s = sin t/2):
  *   m >= |n|: (-1)^(m-n) sqrt(C(2m, m+n)) c^(m+n) s^(m-n)
@@ -119,7 +87,7 @@ gdl_status gdl__leg_setup(gdl_sht_plan *p) {
 }
 
 /* alpha, beta (for n), gamma for l0 <= l < L-1; sq: sqrt table. */
-static void coeffs(const double *sq, int L, int m, int n, int l0, double *al, double *be, double *ga) {
+void gdl__leg_coeffs(const double *sq, int L, int m, int n, int l0, double *al, double *be, double *ga) {
   int an = abs(n);
   for (int l = l0; l < L - 1; l++) {
     double R1 = sq[l + 1 - m] * sq[l + 1 + m] * sq[l + 1 - an] * sq[l + 1 + an];
@@ -137,7 +105,7 @@ static void coeffs(const double *sq, int L, int m, int n, int l0, double *al, do
  * c_l multiplies the coefficients instead (once per m and l). */
 static void coeffs_scaled(const double *sq, int L, int m, int n, int l0, double *al, double *be, double *ga,
                           double *cl) {
-  coeffs(sq, L, m, n, l0, al, be, ga);
+  gdl__leg_coeffs(sq, L, m, n, l0, al, be, ga);
   cl[l0] = 1;
   if (l0 + 1 < L) cl[l0 + 1] = 1;
   for (int l = l0 + 1; l < L - 1; l++) cl[l + 1] = ga[l] * cl[l - 1];
@@ -149,10 +117,6 @@ static void coeffs_scaled(const double *sq, int L, int m, int n, int l0, double 
 
 /* ---- the recursion over a block of NB vectors --------------------------------- */
 
-typedef struct {
-  vd x[NB], p0[NB], p1[NB], kp[NB];
-  bool scaled;
-} rec;
 
 /* floor of each lane (|x| < 2^62) by truncating conversions */
 static inline vd vfloor(vd x) {
@@ -173,7 +137,7 @@ static inline vd vexp2(vd e) {
 
 /* The start values lam_{l0} of the block's rings, as v 2^(UNIT k) with k <= 0 and
  * v >= 2^-TINY where k < 0 (in vectors: this runs once per m and block). */
-static void rec_start(rec *r, const gdl_sht_plan *p, const start_info *si, int64_t pair0) {
+void gdl__rec_start(rec *r, const gdl_sht_plan *p, const start_info *si, int64_t pair0) {
   vd fe = vsplat(si->fe), fa = vsplat(si->a), fb = vsplat(si->b), sf = vsplat(si->sign * si->fm);
   vd lfm = vsplat(log2(si->fm)), zero = vsplat(0);
   vl scaled = {0};
@@ -202,7 +166,7 @@ static void rec_start(rec *r, const gdl_sht_plan *p, const start_info *si, int64
  * scaled, its outputs are masked and the rescale check runs every 8 steps (the
  * values grow by less than 2^17 a step, so 2^400 * 2^136 stays finite). Returns
  * false when every value written is a masked zero: the caller's sums can skip it. */
-static bool rec_chunk(rec *r, int lc0, int l0, int L, const double *al, const double *be,
+bool gdl__rec_chunk(rec *r, int lc0, int l0, int L, const double *al, const double *be,
                       vd (*lam)[NB]) {
   int j = 0;
   bool nonzero = !r->scaled;
@@ -261,88 +225,19 @@ static bool rec_chunk(rec *r, int lc0, int l0, int L, const double *al, const do
   return nonzero;
 }
 
-/* every lane still below 2^-TINY after the last l: the block contributed nothing */
-static bool all_scaled(const rec *r) {
-  for (int b = 0; b < NB; b++)
-    for (int i = 0; i < VL; i++)
-      if (r->kp[b][i] == 0) return false;
-  return true;
-}
 
-/* ---- fused kernels, one map -------------------------------------------------------
+/* ---- fused kernels ----------------------------------------------------------------
  * Once a block is out of the scaled range, the rest of its l loop runs here with the
  * recursion and the sums over l in registers (no lambda written to L1 and read back).
- * l: first l (the recursion's state holds lam_{l-1}, lam_l). Spin 0 with m >= 0 only
- * (real maps) takes the block's four vectors at once; the general case (any spin,
- * +m and -m) one vector at a time in synthesis. */
+ * l: first l (the recursion's state holds lam_{l-1}, lam_l). */
 
-/* acc[b*16 + 0..3] += sum_l lam_l (a_re, a_im) split by the parity of l (even re, even
- * im, odd re, odd im); ar, ai: coefficients by l (scaled by c_l) */
-static void fused_synth(const rec *r, int l, int L, const double *al, const double *be, const double *ar,
-                        const double *ai, vd *acc) {
-  vd x[NB], a[NB], b[NB], s[NB][4];
-  for (int k = 0; k < NB; k++) {
-    x[k] = r->x[k], a[k] = r->p0[k], b[k] = r->p1[k];
-    for (int q = 0; q < 4; q++) s[k][q] = acc[k * 16 + q];
-  }
-  if (l & 1) { /* odd start: one step alone */
-    vd R = vsplat(ar[l]), I = vsplat(ai[l]), A = vsplat(al[l]), B = vsplat(be[l]);
-#pragma GCC unroll 4
-    for (int k = 0; k < NB; k++) {
-      s[k][2] += b[k] * R, s[k][3] += b[k] * I;
-      vd t = (A * x[k] + B) * b[k] - a[k];
-      a[k] = b[k], b[k] = t;
-    }
-    l++;
-  }
-  for (; l + 1 < L; l += 2) { /* b: lam_l (even l), a: lam_{l-1}; two steps swap roles */
-    vd R0 = vsplat(ar[l]), I0 = vsplat(ai[l]), R1 = vsplat(ar[l + 1]), I1 = vsplat(ai[l + 1]);
-    vd A0 = vsplat(al[l]), B0 = vsplat(be[l]), A1 = vsplat(al[l + 1]), B1 = vsplat(be[l + 1]);
-#pragma GCC unroll 4
-    for (int k = 0; k < NB; k++) {
-      s[k][0] += b[k] * R0, s[k][1] += b[k] * I0;
-      a[k] = (A0 * x[k] + B0) * b[k] - a[k];
-      s[k][2] += a[k] * R1, s[k][3] += a[k] * I1;
-      b[k] = (A1 * x[k] + B1) * a[k] - b[k];
-    }
-  }
-  if (l < L)
-    for (int k = 0; k < NB; k++) s[k][0] += b[k] * ar[l], s[k][1] += b[k] * ai[l];
-  for (int k = 0; k < NB; k++)
-    for (int q = 0; q < 4; q++) acc[k * 16 + q] = s[k][q];
-}
-
-/* acc[l*4 + 0..1] += (= when fresh) sum over the block of lam_l (E re, E im) for even
- * l, (O re, O im) for odd l (E = u + v, O = u - v per vector) */
-static void fused_adjoint(const rec *r, int l, int L, const double *al, const double *be, const vd (*E)[4],
-                          const vd (*O)[4], vd *acc, bool fresh) {
-  vd x[NB], a[NB], b[NB];
-  for (int k = 0; k < NB; k++) x[k] = r->x[k], a[k] = r->p0[k], b[k] = r->p1[k];
-  for (; l < L; l++) {
-    const vd(*P)[4] = (l & 1) ? O : E;
-    vd A = vsplat(al[l]), B = vsplat(be[l]), t0 = fresh ? vsplat(0) : acc[l * 4],
-       t1 = fresh ? vsplat(0) : acc[l * 4 + 1], u0 = b[0] * P[0][0], u1 = b[0] * P[0][1];
-#pragma GCC unroll 4
-    for (int k = 1; k < NB; k++) {
-      if (k & 1) t0 += b[k] * P[k][0], t1 += b[k] * P[k][1];
-      else u0 += b[k] * P[k][0], u1 += b[k] * P[k][1];
-    }
-    acc[l * 4] = t0 + u0, acc[l * 4 + 1] = t1 + u1;
-#pragma GCC unroll 4
-    for (int k = 0; k < NB; k++) {
-      vd t = (A * x[k] + B) * b[k] - a[k];
-      a[k] = b[k], b[k] = t;
-    }
-  }
-}
-
-/* One vector of ring pairs, any spin, +m and (neg) -m, into synth_m's accumulators
+/* One vector of ring pairs, +m and (neg) -m, into synth_m's accumulators
  * A[16] (0..3: a P, 4..7: b P, 8..11: a Q, 12..15: b Q; each even re, even im, odd
  * re, odd im). cf: the coefficients a re, a im, b re, b im, Lp apart. */
 static inline __attribute__((always_inline)) void fused_synth_vec(vd x, vd pa, vd pb, vd qa, vd qb, int l, int L,
                                                                   const double *al, const double *beP,
                                                                   const double *beQ, const double *cf, int Lp,
-                                                                  vd *A, bool hasQ, bool neg) {
+                                                                  vd *A, bool neg) {
   const double *ar = cf, *ai = cf + Lp, *br = cf + 2 * Lp, *bi = cf + 3 * Lp;
   vd s[16];
   for (int q = 0; q < 16; q++) s[q] = A[q];
@@ -353,42 +248,42 @@ static inline __attribute__((always_inline)) void fused_synth_vec(vd x, vd pa, v
   } while (0)
   if (l & 1) {
     ACC(2, pb, l);
-    if (hasQ) ACC(10, qb, l);
+    ACC(10, qb, l);
     vd t = (al[l] * x + beP[l]) * pb - pa;
     pa = pb, pb = t;
-    if (hasQ) t = (al[l] * x + beQ[l]) * qb - qa, qa = qb, qb = t;
+    t = (al[l] * x + beQ[l]) * qb - qa, qa = qb, qb = t;
     l++;
   }
   for (; l + 1 < L; l += 2) {
     ACC(0, pb, l);
-    if (hasQ) ACC(8, qb, l);
+    ACC(8, qb, l);
     pa = (al[l] * x + beP[l]) * pb - pa;
-    if (hasQ) qa = (al[l] * x + beQ[l]) * qb - qa;
+    qa = (al[l] * x + beQ[l]) * qb - qa;
     ACC(2, pa, l + 1);
-    if (hasQ) ACC(10, qa, l + 1);
+    ACC(10, qa, l + 1);
     pb = (al[l + 1] * x + beP[l + 1]) * pa - pb;
-    if (hasQ) qb = (al[l + 1] * x + beQ[l + 1]) * qa - qb;
+    qb = (al[l + 1] * x + beQ[l + 1]) * qa - qb;
   }
   if (l < L) {
     ACC(0, pb, l);
-    if (hasQ) ACC(8, qb, l);
+    ACC(8, qb, l);
   }
 #undef ACC
   for (int q = 0; q < 16; q++) A[q] = s[q];
 }
 
-/* The adjoint's general case (any spin, +m and -m) over the block's NB vectors:
+/* The adjoint over the block's NB vectors, +m and (neg) -m:
  *   acc[l*4 + 0..1] += P (u re, u im) + (-1)^l Q (v re, v im)
  *   acc[l*4 + 2..3] += Q (u' re, u' im) + (-1)^l P (v' re, v' im)    (neg)
- * X: u, v, u', v' per vector as adj_m gathers them; Q = P when !hasQ. */
+ * X: u, v, u', v' per vector as adj_m gathers them. */
 static inline __attribute__((always_inline)) void fused_adjoint_gen(const rec *rp, const rec *rq, int l, int L,
                                                                     const double *al, const double *beP,
                                                                     const double *beQ, const vd (*X)[8], vd *acc,
-                                                                    bool hasQ, bool neg) {
+                                                                    bool neg) {
   vd x[NB], pa[NB], pb[NB], qa[NB], qb[NB], Xo[NB][8]; /* Xo: v, v' negated (odd l) */
   for (int k = 0; k < NB; k++) {
     x[k] = rp->x[k], pa[k] = rp->p0[k], pb[k] = rp->p1[k];
-    qa[k] = hasQ ? rq->p0[k] : pa[k], qb[k] = hasQ ? rq->p1[k] : pb[k];
+    qa[k] = rq->p0[k], qb[k] = rq->p1[k];
     for (int q = 0; q < 8; q++) Xo[k][q] = (q & 2) ? -X[k][q] : X[k][q];
   }
   for (; l < L; l++) {
@@ -398,7 +293,7 @@ static inline __attribute__((always_inline)) void fused_adjoint_gen(const rec *r
     if (neg) t2 = acc[l * 4 + 2], t3 = acc[l * 4 + 3];
 #pragma GCC unroll 4
     for (int k = 0; k < NB; k++) {
-      vd P = pb[k], Q = hasQ ? qb[k] : pb[k];
+      vd P = pb[k], Q = qb[k];
       t0 += P * Y[k][0], t1 += P * Y[k][1], u0 += Q * Y[k][2], u1 += Q * Y[k][3];
       if (neg) t2 += Q * Y[k][4], t3 += Q * Y[k][5], u2 += P * Y[k][6], u3 += P * Y[k][7];
     }
@@ -409,58 +304,41 @@ static inline __attribute__((always_inline)) void fused_adjoint_gen(const rec *r
     for (int k = 0; k < NB; k++) {
       vd t = (A * x[k] + B) * pb[k] - pa[k];
       pa[k] = pb[k], pb[k] = t;
-      if (hasQ) t = (A * x[k] + C) * qb[k] - qa[k], qa[k] = qb[k], qb[k] = t;
+      t = (A * x[k] + C) * qb[k] - qa[k], qa[k] = qb[k], qb[k] = t;
     }
-  }
-}
-
-/* spin 0 adjoint: u + v (even l) and u - v (odd l) for +m (re, im) and -m (re, im) */
-static void even_odd(const vd (*X)[8], vd (*E)[4], vd (*O)[4]) {
-  for (int b = 0; b < NB; b++) {
-    const vd *x = X[b];
-    E[b][0] = x[0] + x[2], E[b][1] = x[1] + x[3], O[b][0] = x[0] - x[2], O[b][1] = x[1] - x[3];
-    E[b][2] = x[4] + x[6], E[b][3] = x[5] + x[7], O[b][2] = x[4] - x[6], O[b][3] = x[5] - x[7];
   }
 }
 
 /* ---- per-thread workspace --------------------------------------------------------- */
 
-typedef struct {
-  double *al, *beP, *beQ, *ga, *cl; /* [L] */
-  double *cf;                  /* [nb][4][Lpad]: a re, a im, b re, b im */
-  vd (*lamP)[NB], (*lamQ)[NB]; /* [CL][NB] */
-  vd *acc;                     /* synthesis: [nb][NB][16]; analysis: [nb][Lpad][4] */
-  int Lpad;
-} work;
 
-static void work_init(work *w, int L, int64_t nb, bool analysis) {
+void gdl__leg_work_init(work *w, int L, int64_t nb, bool analysis) {
   memset(w, 0, sizeof *w);
   w->Lpad = L + CL + 2;
   size_t Lp = (size_t)w->Lpad;
   /* kept per thread between calls (large ones would page-fault afresh every call) */
-  w->al = gdl__scratch(2, 5 * Lp * sizeof(double));
-  w->cf = gdl__scratch(3, (size_t)nb * 4 * Lp * sizeof(double));
+  w->al = gdl__scratch(2, 7 * Lp * sizeof(double));
+  w->cf = gdl__scratch(3, (size_t)nb * 8 * Lp * sizeof(double));
   w->lamP = gdl__scratch(4, 2 * CL * NB * sizeof(vd));
-  size_t nacc = analysis ? (size_t)nb * Lp * 4 + (size_t)nb * NB * 8 : (size_t)nb * NB * 16;
+  size_t nacc = analysis ? (size_t)nb * Lp * 8 + (size_t)nb * NB * 8 : (size_t)nb * NB * 16;
   w->acc = gdl__scratch(5, nacc * sizeof(vd));
   w->beP = w->al + Lp, w->beQ = w->al + 2 * Lp, w->ga = w->al + 3 * Lp, w->cl = w->al + 4 * Lp;
+  w->zA = w->al + 5 * Lp, w->zB = w->al + 6 * Lp;
   w->lamQ = w->lamP + CL;
 }
 
 /* ---- synthesis ------------------------------------------------------------------- */
 
-/* One m >= 0 (and -m when neg): all blocks of ring pairs, all maps. */
+/* One m >= 0 (and -m when neg), spin s != 0: all blocks of ring pairs, all maps. */
 static void synth_m(const gdl_sht_plan *p, work *w, int m, bool neg, const double *alm, double *leg,
                     int64_t nb) {
   int L = p->L, s = p->spin, Lp = w->Lpad;
-  bool spin0 = s == 0;
   const start_info *st = p->starts, sP = st[2 * m], sQ = st[2 * m + 1];
   int l0 = sP.l0;
   if (l0 >= L) return; /* leg already zero */
   coeffs_scaled(p->sqrt_tab, L, m, -s, l0, w->al, w->beP, w->ga, w->cl);
-  if (!spin0)
-    for (int l = l0; l < L - 1; l++) w->beQ[l] = -w->beP[l];
-  int64_t L2 = (int64_t)L * L, nm = p->nm;
+  for (int l = l0; l < L - 1; l++) w->beQ[l] = -w->beP[l];
+  int64_t L2 = (int64_t)L * L;
   const double *cl = w->cl;
   /* gather coefficients: cf[c][0..3][l] */
   for (int64_t c = 0; c < nb; c++) {
@@ -477,33 +355,25 @@ static void synth_m(const gdl_sht_plan *p, work *w, int m, bool neg, const doubl
   }
   int64_t colp = m - p->mlo, coln = -m - p->mlo;
   double sgs = (s & 1) ? -1 : 1, sgm = (m & 1) ? -1 : 1;
-  bool fuse = spin0 && !neg && nb == 1;
   for (int64_t pair0 = p->npair_pad - BL; pair0 >= 0; pair0 -= BL) { /* equator first */
     rec rp, rq;
-    rec_start(&rp, p, &sP, pair0);
-    if (!spin0) rec_start(&rq, p, &sQ, pair0);
+    gdl__rec_start(&rp, p, &sP, pair0);
+    gdl__rec_start(&rq, p, &sQ, pair0);
     memset(w->acc, 0, (size_t)nb * NB * 16 * sizeof(vd));
     for (int lc0 = l0 & ~1; lc0 < L; lc0 += CL) {
-      if (nb == 1 && !rp.scaled && (spin0 || !rq.scaled)) { /* the rest in registers */
+      if (nb == 1 && !rp.scaled && !rq.scaled) { /* the rest in registers */
         int l = lc0 > l0 ? lc0 : l0;
-        if (fuse) {
-          fused_synth(&rp, l, L, w->al, w->beP, w->cf, w->cf + Lp, w->acc);
-        } else {
-          const double *bq = spin0 ? w->beP : w->beQ;
-          for (int k = 0; k < NB; k++) {
-            vd qa = spin0 ? rp.p0[k] : rq.p0[k], qb = spin0 ? rp.p1[k] : rq.p1[k], *A = w->acc + k * 16;
-            if (spin0) /* complex maps: -m too */
-              fused_synth_vec(rp.x[k], rp.p0[k], rp.p1[k], qa, qb, l, L, w->al, w->beP, bq, w->cf, Lp, A, false, true);
-            else if (neg)
-              fused_synth_vec(rp.x[k], rp.p0[k], rp.p1[k], qa, qb, l, L, w->al, w->beP, bq, w->cf, Lp, A, true, true);
-            else
-              fused_synth_vec(rp.x[k], rp.p0[k], rp.p1[k], qa, qb, l, L, w->al, w->beP, bq, w->cf, Lp, A, true, false);
-          }
+        for (int k = 0; k < NB; k++) {
+          vd *A = w->acc + k * 16;
+          if (neg)
+            fused_synth_vec(rp.x[k], rp.p0[k], rp.p1[k], rq.p0[k], rq.p1[k], l, L, w->al, w->beP, w->beQ, w->cf, Lp, A, true);
+          else
+            fused_synth_vec(rp.x[k], rp.p0[k], rp.p1[k], rq.p0[k], rq.p1[k], l, L, w->al, w->beP, w->beQ, w->cf, Lp, A, false);
         }
         break;
       }
-      bool nonzero = rec_chunk(&rp, lc0, l0, L, w->al, w->beP, w->lamP);
-      if (!spin0) nonzero |= rec_chunk(&rq, lc0, l0, L, w->al, w->beQ, w->lamQ);
+      bool nonzero = gdl__rec_chunk(&rp, lc0, l0, L, w->al, w->beP, w->lamP);
+      nonzero |= gdl__rec_chunk(&rq, lc0, l0, L, w->al, w->beQ, w->lamQ);
       if (!nonzero) continue; /* still below 2^-60 on every ring: adds nothing */
       for (int64_t c = 0; c < nb; c++) {
         const double *ar = w->cf + c * 4 * Lp + lc0, *ai = ar + Lp, *br = ar + 2 * Lp, *bi = ar + 3 * Lp;
@@ -535,41 +405,39 @@ static void synth_m(const gdl_sht_plan *p, work *w, int m, bool neg, const doubl
             A[0] = a0, A[1] = a1, A[2] = a2, A[3] = a3, A[4] = b0, A[5] = b1, A[6] = b2, A[7] = b3;
           }
         }
-        if (!spin0)
-          for (int b = 0; b < NB; b++) {
-            vd *A = A0 + b * 16;
-            vd a0 = A[8], a1 = A[9], a2 = A[10], a3 = A[11], b0 = A[12], b1 = A[13], b2 = A[14], b3 = A[15];
-            for (int j = 0; j < CL; j += 2) {
-              vd Q0 = w->lamQ[j][b], Q1 = w->lamQ[j + 1][b];
-              a0 += Q0 * ar[j], a1 += Q0 * ai[j], a2 += Q1 * ar[j + 1], a3 += Q1 * ai[j + 1];
-              if (neg) b0 += Q0 * br[j], b1 += Q0 * bi[j], b2 += Q1 * br[j + 1], b3 += Q1 * bi[j + 1];
-            }
-            A[8] = a0, A[9] = a1, A[10] = a2, A[11] = a3, A[12] = b0, A[13] = b1, A[14] = b2, A[15] = b3;
+        for (int b = 0; b < NB; b++) {
+          vd *A = A0 + b * 16;
+          vd a0 = A[8], a1 = A[9], a2 = A[10], a3 = A[11], b0 = A[12], b1 = A[13], b2 = A[14], b3 = A[15];
+          for (int j = 0; j < CL; j += 2) {
+            vd Q0 = w->lamQ[j][b], Q1 = w->lamQ[j + 1][b];
+            a0 += Q0 * ar[j], a1 += Q0 * ai[j], a2 += Q1 * ar[j + 1], a3 += Q1 * ai[j + 1];
+            if (neg) b0 += Q0 * br[j], b1 += Q0 * bi[j], b2 += Q1 * br[j + 1], b3 += Q1 * bi[j + 1];
           }
+          A[8] = a0, A[9] = a1, A[10] = a2, A[11] = a3, A[12] = b0, A[13] = b1, A[14] = b2, A[15] = b3;
+        }
       }
     }
-    if (all_scaled(&rp) && (spin0 || all_scaled(&rq))) break; /* nothing here, nor nearer the pole */
+    if (gdl__rec_all_scaled(&rp) && gdl__rec_all_scaled(&rq)) break; /* nothing here, nor nearer the pole */
     /* write the ring values */
     for (int64_t c = 0; c < nb; c++) {
-      double *lg = leg + c * p->nlr * nm * 2;
+      double *lg = leg + c * p->nlr * p->ldl * 2;
       for (int b = 0; b < NB; b++) {
         const vd *A = w->acc + (c * NB + b) * 16;
-        const vd *C = spin0 ? A : A + 8; /* a Q */
-        const vd *B = A + 4, *D = spin0 ? A + 4 : A + 12;
+        const vd *B = A + 4, *C = A + 8, *D = A + 12; /* b P, a Q, b Q */
         for (int i = 0; i < VL; i++) {
           int64_t q = pair0 + b * VL + i, rn = p->pn[q], rs = p->ps[q];
           if (rn < 0) continue;
-          double *o = lg + 2 * (rn * nm + colp);
+          double *o = lg + 2 * (rn * p->ldl + colp);
           o[0] = sgs * (A[0][i] + A[2][i]), o[1] = sgs * (A[1][i] + A[3][i]);
           if (neg) {
-            o = lg + 2 * (rn * nm + coln);
+            o = lg + 2 * (rn * p->ldl + coln);
             o[0] = sgm * (D[0][i] + D[2][i]), o[1] = sgm * (D[1][i] + D[3][i]);
           }
           if (rs < 0) continue;
-          o = lg + 2 * (rs * nm + colp);
+          o = lg + 2 * (rs * p->ldl + colp);
           o[0] = sgs * sgm * (C[0][i] - C[2][i]), o[1] = sgs * sgm * (C[1][i] - C[3][i]);
           if (neg) {
-            o = lg + 2 * (rs * nm + coln);
+            o = lg + 2 * (rs * p->ldl + coln);
             o[0] = B[0][i] - B[2][i], o[1] = B[1][i] - B[3][i];
           }
         }
@@ -579,15 +447,18 @@ static void synth_m(const gdl_sht_plan *p, work *w, int m, bool neg, const doubl
 }
 
 void gdl__leg_synth(const gdl_sht_plan *p, const double *alm, double *leg, int64_t nb) {
-  gdl__zero(leg, sizeof(double) * (size_t)(nb * p->nlr * p->nm) * 2);
+  gdl__zero(leg, sizeof(double) * (size_t)(nb * p->nlr * p->ldl) * 2);
   int L = p->L;
 #pragma omp parallel
   {
     work w;
-    work_init(&w, L, nb, false);
+    gdl__leg_work_init(&w, L, nb, false);
 /* chunks of 8 m: neighbouring columns of leg share cache lines */
 #pragma omp for schedule(dynamic, 8)
-    for (int m = 0; m < L; m++) synth_m(p, &w, m, !p->real && m > 0, alm, leg, nb);
+    for (int m = 0; m < L; m++) {
+      if (p->spin == 0) gdl__synth_m0(p, &w, m, !p->real && m > 0, alm, leg, nb);
+      else synth_m(p, &w, m, !p->real && m > 0, alm, leg, nb);
+    }
   }
 }
 
@@ -598,117 +469,68 @@ void gdl__leg_synth(const gdl_sht_plan *p, const double *alm, double *leg, int64
 static void adj_m(const gdl_sht_plan *p, work *w, int m, bool neg, const double *leg, double *alm,
                   int64_t nb) {
   int L = p->L, s = p->spin, Lp = w->Lpad;
-  bool spin0 = s == 0;
   const start_info *st = p->starts, sP = st[2 * m], sQ = st[2 * m + 1];
   int l0 = sP.l0;
-  int64_t L2 = (int64_t)L * L, nm = p->nm;
+  int64_t L2 = (int64_t)L * L;
   if (l0 >= L) return;
   coeffs_scaled(p->sqrt_tab, L, m, -s, l0, w->al, w->beP, w->ga, w->cl);
-  if (!spin0)
-    for (int l = l0; l < L - 1; l++) w->beQ[l] = -w->beP[l];
+  for (int l = l0; l < L - 1; l++) w->beQ[l] = -w->beP[l];
   int64_t colp = m - p->mlo, coln = -m - p->mlo;
   double sgs = (s & 1) ? -1 : 1, sgm = (m & 1) ? -1 : 1;
-  bool fuse = spin0 && !neg && nb == 1;
-  /* accumulators are read for l in [l0 & ~1, L + CL) only. lazy: the first block (at the
-   * equator, never scaled) stores [l0, L) in the fused kernel, so only the ends are zeroed */
-  bool lazy = fuse;
-  for (int64_t c = 0; c < nb; c++) {
-    vd *acc = w->acc + c * Lp * 4;
-    if (lazy) {
-      memset(acc + (size_t)(l0 & ~1) * 4, 0, (size_t)(l0 - (l0 & ~1)) * 4 * sizeof(vd));
-      memset(acc + (size_t)L * 4, 0, (size_t)CL * 4 * sizeof(vd));
-    } else {
-      memset(acc + (size_t)(l0 & ~1) * 4, 0, (size_t)(L + CL - (l0 & ~1)) * 4 * sizeof(vd));
-    }
-  }
+  /* accumulators are read for l in [l0 & ~1, L + CL) only */
+  for (int64_t c = 0; c < nb; c++)
+    memset(w->acc + c * Lp * 4 + (size_t)(l0 & ~1) * 4, 0, (size_t)(L + CL - (l0 & ~1)) * 4 * sizeof(vd));
   /* per (c, b): u, v, u', v' as re/im vectors, gathered once per block */
   vd(*X)[8] = (vd(*)[8])(w->acc + (size_t)nb * Lp * 4);
   for (int64_t pair0 = p->npair_pad - BL; pair0 >= 0; pair0 -= BL) { /* equator first */
     rec rp, rq;
-    rec_start(&rp, p, &sP, pair0);
-    if (!spin0) rec_start(&rq, p, &sQ, pair0);
-    bool fresh = lazy && pair0 == p->npair_pad - BL;
-    if (fresh && rp.scaled) { /* (not expected at the equator) the chunks add: zeros after all */
-      memset(w->acc + (size_t)l0 * 4, 0, (size_t)(L - l0) * 4 * sizeof(vd));
-      fresh = false;
-    }
+    gdl__rec_start(&rp, p, &sP, pair0);
+    gdl__rec_start(&rq, p, &sQ, pair0);
     for (int64_t c = 0; c < nb; c++) {
-      const double *lg = leg + c * p->nlr * nm * 2;
+      const double *lg = leg + c * p->nlr * p->ldl * 2;
       for (int b = 0; b < NB; b++) {
         vd *x = X[c * NB + b];
         for (int k = 0; k < 8; k++) x[k] = vsplat(0);
         for (int i = 0; i < VL; i++) {
           int64_t q = pair0 + b * VL + i, rn = p->pn[q], rs = p->ps[q];
           if (rn < 0) continue;
-          const double *f = lg + 2 * (rn * nm + colp);
+          const double *f = lg + 2 * (rn * p->ldl + colp);
           x[0][i] = sgs * f[0], x[1][i] = sgs * f[1];
-          if (neg) f = lg + 2 * (rn * nm + coln), x[4][i] = sgm * f[0], x[5][i] = sgm * f[1];
+          if (neg) f = lg + 2 * (rn * p->ldl + coln), x[4][i] = sgm * f[0], x[5][i] = sgm * f[1];
           if (rs < 0) continue;
-          f = lg + 2 * (rs * nm + colp);
+          f = lg + 2 * (rs * p->ldl + colp);
           x[2][i] = sgs * sgm * f[0], x[3][i] = sgs * sgm * f[1];
-          if (neg) f = lg + 2 * (rs * nm + coln), x[6][i] = f[0], x[7][i] = f[1];
+          if (neg) f = lg + 2 * (rs * p->ldl + coln), x[6][i] = f[0], x[7][i] = f[1];
         }
       }
     }
-    vd E[NB][4], O[NB][4]; /* map 0's, for spin 0 */
-    if (spin0) even_odd((const vd(*)[8])X, E, O);
     for (int lc0 = l0 & ~1; lc0 < L; lc0 += CL) {
-      if (nb == 1 && !rp.scaled && (spin0 || !rq.scaled)) { /* the rest in registers */
+      if (nb == 1 && !rp.scaled && !rq.scaled) { /* the rest in registers */
         int l = lc0 > l0 ? lc0 : l0;
         const vd(*X0)[8] = (const vd(*)[8])X;
-        const double *bq = spin0 ? w->beP : w->beQ;
-        if (fuse)
-          fused_adjoint(&rp, l, L, w->al, w->beP, (const vd(*)[4])E, (const vd(*)[4])O, w->acc, fresh);
-        else if (spin0)
-          fused_adjoint_gen(&rp, &rp, l, L, w->al, w->beP, bq, X0, w->acc, false, true);
-        else if (neg)
-          fused_adjoint_gen(&rp, &rq, l, L, w->al, w->beP, bq, X0, w->acc, true, true);
-        else
-          fused_adjoint_gen(&rp, &rq, l, L, w->al, w->beP, bq, X0, w->acc, true, false);
+        if (neg) fused_adjoint_gen(&rp, &rq, l, L, w->al, w->beP, w->beQ, X0, w->acc, true);
+        else fused_adjoint_gen(&rp, &rq, l, L, w->al, w->beP, w->beQ, X0, w->acc, false);
         break;
       }
-      bool nonzero = rec_chunk(&rp, lc0, l0, L, w->al, w->beP, w->lamP);
-      if (!spin0) nonzero |= rec_chunk(&rq, lc0, l0, L, w->al, w->beQ, w->lamQ);
+      bool nonzero = gdl__rec_chunk(&rp, lc0, l0, L, w->al, w->beP, w->lamP);
+      nonzero |= gdl__rec_chunk(&rq, lc0, l0, L, w->al, w->beQ, w->lamQ);
       if (!nonzero) continue; /* still below 2^-60 on every ring: adds nothing */
       for (int64_t c = 0; c < nb; c++) {
         vd(*Xc)[8] = X + c * NB;
         vd *acc = w->acc + c * Lp * 4;
-        if (spin0) {
-          if (nb > 1) even_odd((const vd(*)[8])Xc, E, O);
-          for (int j = 0; j < CL; j += 2) {
-            vd *a0 = acc + (size_t)(lc0 + j) * 4, *a1 = a0 + 4;
-            vd t0 = a0[0], t1 = a0[1], t2 = a1[0], t3 = a1[1];
-#pragma GCC unroll 4
-            for (int b = 0; b < NB; b++) {
-              vd P0 = w->lamP[j][b], P1 = w->lamP[j + 1][b];
-              t0 += P0 * E[b][0], t1 += P0 * E[b][1], t2 += P1 * O[b][0], t3 += P1 * O[b][1];
-            }
-            a0[0] = t0, a0[1] = t1, a1[0] = t2, a1[1] = t3;
-            if (neg) {
-              t0 = a0[2], t1 = a0[3], t2 = a1[2], t3 = a1[3];
-#pragma GCC unroll 4
-              for (int b = 0; b < NB; b++) {
-                vd P0 = w->lamP[j][b], P1 = w->lamP[j + 1][b];
-                t0 += P0 * E[b][2], t1 += P0 * E[b][3], t2 += P1 * O[b][2], t3 += P1 * O[b][3];
-              }
-              a0[2] = t0, a0[3] = t1, a1[2] = t2, a1[3] = t3;
-            }
+        for (int j = 0; j < CL; j++) {
+          double sg = ((lc0 + j) & 1) ? -1 : 1;
+          vd *a0 = acc + (size_t)(lc0 + j) * 4, t0 = a0[0], t1 = a0[1], t2 = a0[2], t3 = a0[3];
+          for (int b = 0; b < NB; b++) {
+            vd P = w->lamP[j][b], Q = w->lamQ[j][b], sQv = sg * Q, sPv = sg * P;
+            t0 += P * Xc[b][0] + sQv * Xc[b][2], t1 += P * Xc[b][1] + sQv * Xc[b][3];
+            if (neg) t2 += Q * Xc[b][4] + sPv * Xc[b][6], t3 += Q * Xc[b][5] + sPv * Xc[b][7];
           }
-        } else {
-          for (int j = 0; j < CL; j++) {
-            double sg = ((lc0 + j) & 1) ? -1 : 1;
-            vd *a0 = acc + (size_t)(lc0 + j) * 4, t0 = a0[0], t1 = a0[1], t2 = a0[2], t3 = a0[3];
-            for (int b = 0; b < NB; b++) {
-              vd P = w->lamP[j][b], Q = w->lamQ[j][b], sQv = sg * Q, sPv = sg * P;
-              t0 += P * Xc[b][0] + sQv * Xc[b][2], t1 += P * Xc[b][1] + sQv * Xc[b][3];
-              if (neg) t2 += Q * Xc[b][4] + sPv * Xc[b][6], t3 += Q * Xc[b][5] + sPv * Xc[b][7];
-            }
-            a0[0] = t0, a0[1] = t1, a0[2] = t2, a0[3] = t3;
-          }
+          a0[0] = t0, a0[1] = t1, a0[2] = t2, a0[3] = t3;
         }
       }
     }
-    if (all_scaled(&rp) && (spin0 || all_scaled(&rq))) break; /* nothing here, nor nearer the pole */
+    if (gdl__rec_all_scaled(&rp) && gdl__rec_all_scaled(&rq)) break; /* nothing here, nor nearer the pole */
   }
   for (int64_t c = 0; c < nb; c++) {
     const vd *acc = w->acc + c * Lp * 4;
@@ -729,10 +551,13 @@ void gdl__leg_adjoint(const gdl_sht_plan *p, const double *leg, double *alm, int
 #pragma omp parallel
   {
     work w;
-    work_init(&w, L, nb, true);
+    gdl__leg_work_init(&w, L, nb, true);
 /* chunks of 8 m: neighbouring columns of leg share cache lines */
 #pragma omp for schedule(dynamic, 8)
-    for (int m = 0; m < L; m++) adj_m(p, &w, m, !p->real && m > 0, leg, alm, nb);
+    for (int m = 0; m < L; m++) {
+      if (p->spin == 0) gdl__adj_m0(p, &w, m, !p->real && m > 0, leg, alm, nb);
+      else adj_m(p, &w, m, !p->real && m > 0, leg, alm, nb);
+    }
   }
 }
 
@@ -757,7 +582,7 @@ void gdl_wigner_d_column(int L, int m, int n, double beta, double *out) {
   double *sq = malloc((size_t)(4 * L + 8) * sizeof(double)), *co = malloc(3 * (size_t)L * sizeof(double));
   GDL_ASSERT(sq && co, "wigner_d_column: out of memory");
   for (int k = 0; k < 4 * L + 8; k++) sq[k] = sqrt((double)k);
-  coeffs(sq, L, m, nn, l0, co, co + L, co + 2 * L);
+  gdl__leg_coeffs(sq, L, m, nn, l0, co, co + L, co + 2 * L);
   double v, k, x = cos(t), p0 = 0;
   start_value(&si, log2(cos(t / 2)), log2(sin(t / 2)), &v, &k);
   double p1 = v;

@@ -116,7 +116,7 @@ void gdl__phi_synth(const gdl_sht_plan *p, const double *leg, void *map, int64_t
 #pragma omp for schedule(dynamic, 4)
     for (int64_t cr = 0; cr < nb * nring; cr++) {
       int64_t c = cr / nring, r = cr % nring, n = s->nphi[r];
-      const double *F = leg + 2 * (c * nring + r) * nm;
+      const double *F = leg + 2 * (c * nring + r) * p->ldl;
       double sc = scale ? scale[r] : 1;
       phases(s->phi0[r], L, ph);
       int64_t ny = cplx ? n : n / 2 + 1;
@@ -186,7 +186,7 @@ void gdl__phi_anal(const gdl_sht_plan *p, const void *map, double *leg, int64_t 
       if (cplx) fftw_execute_dft(q->fwd, X, Y);
       else fftw_execute_dft_r2c(q->fwd, xd, Y);
       phases(s->phi0[r], L, ph);
-      double *F = leg + 2 * (c * nring + r) * nm;
+      double *F = leg + 2 * (c * nring + r) * p->ldl;
       for (int64_t col = 0; col < nm; col++) {
         int64_t m = col + p->mlo, am = m < 0 ? -m : m, k = pmod(m, n);
         double yr, yi;
@@ -230,7 +230,7 @@ void gdl__phi_synth_batched(const gdl_sht_plan *p, const double *leg, void *map,
   const int R = GDL_SHT_RB;
   bool cplx = !p->real, f32 = p->flags & GDL_SHT_FLOAT32;
   int per = cplx ? R : 2 * R; /* rings per chunk */
-  int64_t nring = s->nring, nm = p->nm, n = s->nphi[0], nchunk = (nring + per - 1) / per;
+  int64_t nring = s->nring, n = s->nphi[0], nchunk = (nring + per - 1) / per;
 #pragma omp parallel
   {
     fftw_complex *Y = fftw_malloc((size_t)(n * R) * sizeof(fftw_complex));
@@ -244,7 +244,7 @@ void gdl__phi_synth_batched(const gdl_sht_plan *p, const double *leg, void *map,
       for (int q = 0; q < per && r0 + q < nring; q++) {
         bool rot = s->phi0[r0 + q] != 0;
         if (rot) phases(s->phi0[r0 + q], p->L, ph);
-        add_spectrum(p, leg + 2 * (c * nring + r0 + q) * nm, rot ? ph : NULL, Y, n, q % R, q >= R);
+        add_spectrum(p, leg + 2 * (c * nring + r0 + q) * p->ldl, rot ? ph : NULL, Y, n, q % R, q >= R);
       }
       gdl__dft_exec(&p->bat_b, Y, S);
       const double *yd = (const double *)Y;
@@ -306,7 +306,7 @@ void gdl__phi_anal_batched(const gdl_sht_plan *p, const void *map, double *leg, 
       for (int q = 0; q < per && r0 + q < nring; q++) {
         int64_t r = r0 + q;
         int qq = q % R;
-        double sc = scale ? scale[r] : 1, *F = leg + 2 * (c * nring + r) * nm;
+        double sc = scale ? scale[r] : 1, *F = leg + 2 * (c * nring + r) * p->ldl;
         bool rot = s->phi0[r] != 0;
         if (rot) phases(s->phi0[r], p->L, ph);
         for (int64_t col = 0; col < nm; col++) {

@@ -100,13 +100,13 @@ static inline int64_t mirror(const grid *g, int64_t i) {
 #define AT(buf, N, i, q) (buf)[(int64_t)(q) * (N) + (i)]
 
 /* rings -> extended circle; self-mirrored rings (poles) keep (1+p)/2 of the value */
-static void extend(const grid *g, const double *leg, int64_t nm, int64_t j0, int nq,
+static void extend(const grid *g, const double *leg, int64_t ld, int64_t j0, int nq,
                    const double *par, fftw_complex *buf) {
   int64_t N = g->N;
   memset(buf, 0, (size_t)(N * CH) * sizeof(fftw_complex));
   for (int64_t i = 0; i < g->n; i++) {
     int64_t im = mirror(g, i);
-    const double *v = leg + 2 * (i * nm + j0);
+    const double *v = leg + 2 * (i * ld + j0);
     for (int q = 0; q < nq; q++) {
       double pr = par[q];
       if (im == i) {
@@ -121,12 +121,12 @@ static void extend(const grid *g, const double *leg, int64_t nm, int64_t j0, int
 }
 
 /* adjoint of extend */
-static void fold(const grid *g, const fftw_complex *buf, double *leg, int64_t nm, int64_t j0, int nq,
+static void fold(const grid *g, const fftw_complex *buf, double *leg, int64_t ld, int64_t j0, int nq,
                  const double *par) {
   int64_t N = g->N;
   for (int64_t i = 0; i < g->n; i++) {
     int64_t im = mirror(g, i);
-    double *v = leg + 2 * (i * nm + j0);
+    double *v = leg + 2 * (i * ld + j0);
     for (int q = 0; q < nq; q++) {
       double pr = par[q];
       if (im == i) {
@@ -174,7 +174,7 @@ static void parities(const gdl_sht_plan *p, int64_t j0, int nq, double *par) {
 /* synthesis R_S: legL -> legT; with adjoint, R_S^H: legT -> legL */
 void gdl__rs_synth(const gdl_sht_plan *p, const double *legL, double *legT, int64_t nb, bool adjoint) {
   int L = p->L;
-  int64_t nm = p->nm, nchunk = (nm + CH - 1) / CH;
+  int64_t nm = p->nm, ld = p->ldl, nchunk = (nm + CH - 1) / CH;
   grid gl = {L + 1, p->NL, true};
   int64_t nmax = p->Nt > p->NL ? p->Nt : p->NL;
 #pragma omp parallel
@@ -189,29 +189,29 @@ void gdl__rs_synth(const gdl_sht_plan *p, const double *legL, double *legT, int6
       int64_t c = cj / nchunk, j0 = (cj % nchunk) * CH;
       int nq = (int)(nm - j0 < CH ? nm - j0 : CH);
       parities(p, j0, nq, par);
-      const double *lL = legL + 2 * c * (L + 1) * nm;
-      const double *lT = legT + 2 * c * p->nt * nm;
+      const double *lL = legL + 2 * c * (L + 1) * ld;
+      const double *lT = legT + 2 * c * p->nt * ld;
       if (!adjoint) {
-        extend(&gl, lL, nm, j0, nq, par, a);
+        extend(&gl, lL, ld, j0, nq, par, a);
         fftw_execute_dft(p->pl_f, a, a);
         move(a, p->NL, b, p->Nt, L, 1.0 / p->NL, p->tph, 1);
         gdl__dft_exec(&p->pt_b, b, S);
         for (int64_t i = 0; i < p->nt; i++)
           for (int q = 0; q < nq; q++) {
-            ((double *)lT)[2 * (i * nm + j0 + q)] = AT(b, p->Nt, i, q)[0];
-            ((double *)lT)[2 * (i * nm + j0 + q) + 1] = AT(b, p->Nt, i, q)[1];
+            ((double *)lT)[2 * (i * ld + j0 + q)] = AT(b, p->Nt, i, q)[0];
+            ((double *)lT)[2 * (i * ld + j0 + q) + 1] = AT(b, p->Nt, i, q)[1];
           }
       } else {
         memset(b, 0, (size_t)(p->Nt * CH) * sizeof(fftw_complex));
         for (int64_t i = 0; i < p->nt; i++)
           for (int q = 0; q < nq; q++) {
-            AT(b, p->Nt, i, q)[0] = lT[2 * (i * nm + j0 + q)];
-            AT(b, p->Nt, i, q)[1] = lT[2 * (i * nm + j0 + q) + 1];
+            AT(b, p->Nt, i, q)[0] = lT[2 * (i * ld + j0 + q)];
+            AT(b, p->Nt, i, q)[1] = lT[2 * (i * ld + j0 + q) + 1];
           }
         gdl__dft_exec(&p->pt_f, b, S);
         move(b, p->Nt, a, p->NL, L, 1.0 / p->NL, p->tph, -1);
         fftw_execute_dft(p->pl_b, a, a);
-        fold(&gl, a, (double *)lL, nm, j0, nq, par);
+        fold(&gl, a, (double *)lL, ld, j0, nq, par);
       }
     }
     fftw_free(a), fftw_free(b), fftw_free(S);
@@ -221,7 +221,7 @@ void gdl__rs_synth(const gdl_sht_plan *p, const double *legL, double *legT, int6
 /* analysis R_A: legT -> weighted legL; with adjoint, R_A^H: legL -> legT */
 void gdl__rs_anal(const gdl_sht_plan *p, const double *in, double *out, int64_t nb, bool adjoint) {
   int L = p->L;
-  int64_t nm = p->nm, nchunk = (nm + CH - 1) / CH, NL = p->NL, Nw = p->Nw, Nt = p->Nt;
+  int64_t nm = p->nm, ld = p->ldl, nchunk = (nm + CH - 1) / CH, NL = p->NL, Nw = p->Nw, Nt = p->Nt;
   grid gt = {p->nt, Nt, p->npi};
   int64_t nmax = Nt > Nw ? Nt : Nw;
   double fw = (double)Nw / (double)NL;
@@ -238,9 +238,9 @@ void gdl__rs_anal(const gdl_sht_plan *p, const double *in, double *out, int64_t 
       int nq = (int)(nm - j0 < CH ? nm - j0 : CH);
       parities(p, j0, nq, par);
       if (!adjoint) {
-        const double *lT = in + 2 * c * p->nt * nm;
-        double *lL = out + 2 * c * (L + 1) * nm;
-        extend(&gt, lT, nm, j0, nq, par, a);
+        const double *lT = in + 2 * c * p->nt * ld;
+        double *lL = out + 2 * c * (L + 1) * ld;
+        extend(&gt, lT, ld, j0, nq, par, a);
         gdl__dft_exec(&p->pt_f, a, S);
         move(a, Nt, b, Nw, L, 1.0 / Nt, p->tph, -1);
         fftw_execute_dft(p->pw_b, b, b);
@@ -251,19 +251,19 @@ void gdl__rs_anal(const gdl_sht_plan *p, const double *in, double *out, int64_t 
         for (int64_t j = 0; j <= L; j++) {
           double f = fw * ((j == 0 || j == L) ? 1 : 2);
           for (int q = 0; q < nq; q++) {
-            lL[2 * (j * nm + j0 + q)] = f * AT(a, NL, j, q)[0];
-            lL[2 * (j * nm + j0 + q) + 1] = f * AT(a, NL, j, q)[1];
+            lL[2 * (j * ld + j0 + q)] = f * AT(a, NL, j, q)[0];
+            lL[2 * (j * ld + j0 + q) + 1] = f * AT(a, NL, j, q)[1];
           }
         }
       } else {
-        const double *lL = in + 2 * c * (L + 1) * nm;
-        double *lT = out + 2 * c * p->nt * nm;
+        const double *lL = in + 2 * c * (L + 1) * ld;
+        double *lT = out + 2 * c * p->nt * ld;
         memset(a, 0, (size_t)(NL * CH) * sizeof(fftw_complex));
         for (int64_t j = 0; j <= L; j++) {
           double f = fw * ((j == 0 || j == L) ? 1 : 2);
           for (int q = 0; q < nq; q++) {
-            AT(a, NL, j, q)[0] = f * lL[2 * (j * nm + j0 + q)];
-            AT(a, NL, j, q)[1] = f * lL[2 * (j * nm + j0 + q) + 1];
+            AT(a, NL, j, q)[0] = f * lL[2 * (j * ld + j0 + q)];
+            AT(a, NL, j, q)[1] = f * lL[2 * (j * ld + j0 + q) + 1];
           }
         }
         fftw_execute_dft(p->pl_f, a, a);
@@ -273,7 +273,7 @@ void gdl__rs_anal(const gdl_sht_plan *p, const double *in, double *out, int64_t 
         fftw_execute_dft(p->pw_f, b, b);
         move(b, Nw, a, Nt, L, 1.0 / Nt, p->tph, 1);
         gdl__dft_exec(&p->pt_b, a, S);
-        fold(&gt, a, lT, nm, j0, nq, par);
+        fold(&gt, a, lT, ld, j0, nq, par);
       }
     }
     fftw_free(a), fftw_free(b), fftw_free(S);

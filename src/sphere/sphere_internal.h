@@ -7,7 +7,7 @@
  * R:      equiangular grids only: FFT resampling in theta between the sampling's
  *         rings and the Legendre rings t_j = pi j / L (j = 0..L), exact quadrature;
  * Phi:    F_m(ring) <-> ring pixels by FFTW (phase offsets and aliasing handled).
- * leg arrays are complex double [batch][ring][m - mlo]. */
+ * leg arrays are complex double [batch][ring][ldl], m - mlo < nm in each ring. */
 #ifndef GDL_SPHERE_INTERNAL_H
 #define GDL_SPHERE_INTERNAL_H
 
@@ -59,12 +59,14 @@ struct gdl_sht_plan {
   unsigned flags;
   bool real;
   int mlo, nm; /* m runs over mlo .. mlo + nm - 1 */
+  int64_t ldl; /* complex values from one ring of a leg array to the next: nm padded to an
+                * odd number of cache lines (rings a power of two apart share cache sets) */
   /* Legendre rings and their north/south pairs (padded to the kernel's block) */
   int64_t nlr;
   double *lth;
   int64_t npair, npair_pad;
   int64_t *pn, *ps;          /* ring indices, -1 = none */
-  double *px, *plc, *pls;    /* cos(t), log2 cos(t/2), log2 sin(t/2) of the north ring */
+  double *px, *pz, *plc, *pls; /* cos(t), sin(t)^2, log2 cos(t/2), log2 sin(t/2) of the north ring */
   double *sqrt_tab;          /* sqrt(k), k < 4L + 8 */
   void *starts;              /* legendre.c's start values per m */
   /* Phi stage */
@@ -90,14 +92,14 @@ struct gdl_sht_plan {
 static inline int64_t gdl__lm(int l, int m) { return (int64_t)l * l + l + m; }
 
 /* Legendre stage (legendre.c). alm: complex double [nb][L^2] (all m; for real
- * plans only m >= 0 is read/written). leg: complex double [nb][nlr][nm]. */
+ * plans only m >= 0 is read/written). leg: complex double [nb][nlr][ldl]. */
 gdl_status gdl__leg_setup(gdl_sht_plan *p);
 void gdl__leg_synth(const gdl_sht_plan *p, const double *alm, double *leg, int64_t nb);
 void gdl__leg_adjoint(const gdl_sht_plan *p, const double *leg, double *alm, int64_t nb);
 /* d^l_mn for one (m >= 0, n) column, l < L, with an extended exponent; used by the
  * SHT kernel's tests and gdl_wigner_d_column. */
 
-/* R stage (resample.c): legL [nb][L+1][nm] <-> legT [nb][nt][nm]. */
+/* R stage (resample.c): legL [nb][L+1][ldl] <-> legT [nb][nt][ldl]. */
 gdl_status gdl__resample_setup(gdl_sht_plan *p);
 void gdl__resample_free(gdl_sht_plan *p);
 void gdl__rs_synth(const gdl_sht_plan *p, const double *legL, double *legT, int64_t nb, bool adjoint_to_L);

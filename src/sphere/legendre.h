@@ -1,0 +1,80 @@
+/* Internals shared by the Legendre stage's two files: legendre.c (start values, the
+ * scaled recursion in cos t, any spin) and legendre0.c (spin 0 in cos^2 t). */
+#ifndef GDL_SPHERE_LEGENDRE_H
+#define GDL_SPHERE_LEGENDRE_H
+
+#include "sphere/sphere_internal.h"
+
+typedef double vd __attribute__((vector_size(64)));
+typedef long long vl __attribute__((vector_size(64)));
+#define VL 8
+#define NB 4 /* rec_chunk's hot loop is written out for 4 */
+#define BL (VL * NB)
+#define CL 32
+
+/* Values below 2^-TINY count as zero while they carry an extended exponent. The
+ * recursion checks for rescaling every 8 steps and grows by less than 2^17 a step, so a
+ * value still counted as zero stays below 2^(-TINY + 136) = 2^-60 (ducc's ftol): no
+ * value above 2^-60 is ever dropped. */
+#define TINY 196
+#define UNIT 460
+#define BIG 0x1p264     /* 2^(UNIT - TINY): scaled values beyond this move up one unit */
+#define SMALL 0x1p-460  /* one unit of the extended exponent */
+
+static inline vd vsplat(double a) { return (vd){a, a, a, a, a, a, a, a}; }
+static inline vd vand(vd a, vl m) { return (vd)((vl)a & m); }
+static inline vd vsel(vl m, vd a, vd b) { return (vd)(((vl)a & m) | ((vl)b & ~m)); }
+static inline bool any_lane(vl m) { /* OR of the lanes, branch-free */
+  vl t = m;
+  long long o = 0;
+  for (int i = 0; i < VL; i++) o |= t[i];
+  return o != 0;
+}
+static inline double hsum(vd a) { /* a tree of three vector adds, not eight dependent scalar ones */
+  a += __builtin_shuffle(a, (vl){4, 5, 6, 7, 0, 1, 2, 3});
+  a += __builtin_shuffle(a, (vl){2, 3, 0, 1, 6, 7, 4, 5});
+  a += __builtin_shuffle(a, (vl){1, 0, 3, 2, 5, 4, 7, 6});
+  return a[0];
+}
+
+typedef struct {
+  int m, n, l0;
+  double sign;       /* of the start value */
+  int a, b;          /* powers of cos(t/2), sin(t/2) */
+  double fm, fe;     /* sqrt(binomial) sqrt((2l0+1)/4pi) = fm 2^fe */
+} start_info;
+
+typedef struct {
+  vd x[NB], p0[NB], p1[NB], kp[NB];
+  bool scaled;
+} rec;
+
+/* every lane still below 2^-TINY after the last l: the block contributed nothing */
+static inline bool gdl__rec_all_scaled(const rec *r) {
+  for (int b = 0; b < NB; b++)
+    for (int i = 0; i < VL; i++)
+      if (r->kp[b][i] == 0) return false;
+  return true;
+}
+
+typedef struct {
+  double *al, *beP, *beQ, *ga, *cl; /* [L] */
+  double *zA, *zB;             /* spin 0's second form of the recursion (legendre0.c) */
+  double *cf;                  /* [nb][8][Lpad]: coefficients by l (or k), re and im */
+  vd (*lamP)[NB], (*lamQ)[NB]; /* [CL][NB] */
+  vd *acc;                     /* synthesis: [nb][NB][16]; analysis: [nb][Lpad][8], then the gathered rings */
+  int Lpad;
+} work;
+
+/* alpha, beta (for n), gamma of the recursion in cos t for l0 <= l < L-1; sq: sqrt table */
+void gdl__leg_coeffs(const double *sq, int L, int m, int n, int l0, double *al, double *be, double *ga);
+void gdl__leg_work_init(work *w, int L, int64_t nb, bool analysis);
+/* the block's start values lam_{l0} (rings pair0 .. pair0 + BL - 1) */
+void gdl__rec_start(rec *r, const gdl_sht_plan *p, const start_info *si, int64_t pair0);
+/* lam_l for l in [lc0, lc0 + CL) into lam[j][b]; false when all are masked zeros */
+bool gdl__rec_chunk(rec *r, int lc0, int l0, int L, const double *al, const double *be, vd (*lam)[NB]);
+/* spin 0 (legendre0.c): one m >= 0 (and -m when neg), all blocks, all maps */
+void gdl__synth_m0(const gdl_sht_plan *p, work *w, int m, bool neg, const double *alm, double *leg, int64_t nb);
+void gdl__adj_m0(const gdl_sht_plan *p, work *w, int m, bool neg, const double *leg, double *alm, int64_t nb);
+
+#endif

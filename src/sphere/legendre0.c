@@ -1,0 +1,283 @@
+/* Spin 0: the Legendre stage with the recursion in y = cos^2 t, two degrees a step
+ * (Ishioka 2018; libsharp and ducc0 do the same). For fixed m >= 0, with alpha_l and
+ * gamma_l the recursion in x = cos t of legendre.c (beta = 0 at spin 0):
+ *   lam_{m+2k+1} = x u_k,   lam_{m+2k} = (u_k + gamma_{m+2k} u_{k-1}) / alpha_{m+2k},
+ *   u_{k+1} = (P_k y + Q_k) u_k - R_k u_{k-1},   u_0 = alpha_m lam_m,  u_{-1} = 0,
+ *   with l = m + 2k + 1:  P_k = alpha_{l+1} alpha_l,
+ *   Q_k = -gamma_{l+1} - alpha_{l+1} gamma_l / alpha_{l-1},  R_k = alpha_{l+1} gamma_l gamma_{l-1} / alpha_{l-1}
+ * (the recursion in x applied twice, lam_{l-1} eliminated). One u_k per ring serves two
+ * degrees. Synthesis, per ring pair (t, pi - t):
+ *   F(t) = E + x O,  F(pi - t) = E - x O,  E = sum_k e_k u_k,  O = sum_k a_{m+2k+1} u_k,
+ *   e_k = a_{m+2k} / alpha_{m+2k} + gamma_{m+2k+2} a_{m+2k+2} / alpha_{m+2k+2};
+ * its adjoint, with S_k = sum u_k (F(t) + F(pi - t)) and T_k = sum u_k x (F(t) - F(pi - t)):
+ *   a_{m+2k+1} = T_k,   a_{m+2k} = (S_k + gamma_{m+2k} S_{k-1}) / alpha_{m+2k}.
+ * -m has the same u_k and a factor (-1)^m. Per degree and vector of ring pairs that is
+ * three FMAs instead of four, and half the steps through the underflow range. As in
+ * legendre.c, u_k = d_k mu_k with d_{k+1} = R_k d_{k-1}, which makes R = 1 for mu; the
+ * start values, the scaled recursion and the blocks of rings are legendre.c's. Near the
+ * poles the recursion runs in z = sin^2 t = 1 - y instead (ycoeffs says why): on the
+ * equiangular grids that took the round trip error at L = 2048 from 2.3e-11 (recursion
+ * in cos t) to 6e-13. */
+#include "sphere/legendre.h"
+
+/* For one m < L: mu's recursion mu_{k+1} = (A_k v + B_k) mu_k - mu_{k-1} in two forms,
+ * v = y = cos^2 t (A = P e, B = Q e) and v = z = sin^2 t (A = -P e, B = (P + Q) e), with
+ * e_k = d_k / d_{k+1}; d; and 1 / alpha_l, gamma_l for m <= l < L. The recursion is
+ * most sensitive to its coefficient P y + Q ~ +-2 near the poles and the equator (there
+ * its two solutions nearly coincide); each form is accurate at one end (the rounding
+ * of y = cos^2 t times P ~ 4 is what the z form avoids at the poles), so blocks of
+ * rings nearer a pole take z. Returns K, the number of even degrees m + 2k < L. */
+static int ycoeffs(const double *sq, int L, int m, double *Ay, double *By, double *Az, double *Bz, double *d,
+                   double *ia, double *g) {
+  int K = (L - m + 1) / 2;
+  double *al = ia; /* alpha_l first, inverted at the end */
+  for (int l = m; l < L; l++) {
+    double r = 1 / (sq[l + 1 - m] * sq[l + 1 + m]);
+    al[l] = sq[2 * l + 3] * sq[2 * l + 1] * r;
+    g[l] = l == m ? 0 : sq[2 * l + 3] * sq[l - m] * sq[l + m] * r / sq[2 * l - 1];
+  }
+  d[0] = 1;
+  for (int k = 0; k + 1 < K; k++) {
+    int l = m + 2 * k + 1;
+    long double f = (long double)al[l + 1] / al[l - 1], P = (long double)al[l + 1] * al[l];
+    long double Q = -g[l + 1] - f * g[l], R = f * g[l] * g[l - 1];
+    d[k + 1] = k ? (double)(R * d[k - 1]) : 1;
+    long double e = (long double)d[k] / d[k + 1];
+    Ay[k] = (double)(P * e), By[k] = (double)(Q * e), Az[k] = -Ay[k], Bz[k] = (double)((P + Q) * e);
+  }
+  Ay[K - 1] = By[K - 1] = Az[K - 1] = Bz[K - 1] = 0; /* the step past the last k is discarded */
+  for (int l = m; l < L; l++) ia[l] = 1 / al[l];
+  return K;
+}
+
+/* The block's recursion state (in z when polar, else in y), u_0 = alpha_m lam_m; x: cos t
+ * per vector. */
+static void ystart(rec *r, vd *x, const gdl_sht_plan *p, int m, int64_t pair0, bool polar) {
+  gdl__rec_start(r, p, (const start_info *)p->starts + 2 * m, pair0);
+  vd am = vsplat(p->sqrt_tab[2 * m + 3]);
+  for (int b = 0; b < NB; b++) {
+    x[b] = r->x[b], r->p1[b] *= am, r->x[b] = x[b] * x[b];
+    if (polar) memcpy(&r->x[b], p->pz + pair0 + b * VL, sizeof(vd));
+  }
+}
+
+/* ---- synthesis ------------------------------------------------------------------- */
+
+/* Sums over k >= k0 in registers for nv vectors of ring pairs (from v0): s[v*8 + q] +=
+ * sum_k mu_k cf[k*w + q], q < w (e re, e im, o re, o im; then the same for -m). nv * w = 8
+ * accumulators: two vectors for one m, one for +m and -m. */
+static inline __attribute__((always_inline)) void synth_fused(const rec *r, int v0, int nv, int w, int k, int K,
+                                                               const double *A, const double *B, const double *cf,
+                                                               vd *s) {
+  vd y[NB], a[NB], b[NB], S[NB][8];
+  for (int v = 0; v < nv; v++) {
+    y[v] = r->x[v0 + v], a[v] = r->p0[v0 + v], b[v] = r->p1[v0 + v];
+    for (int q = 0; q < w; q++) S[v][q] = s[(v0 + v) * 8 + q];
+  }
+  for (; k + 1 < K; k += 2) { /* b: mu_k, a: mu_{k-1}; two steps swap their roles */
+    for (int q = 0; q < w; q++) {
+      vd c0 = vsplat(cf[k * w + q]);
+      for (int v = 0; v < nv; v++) S[v][q] += b[v] * c0;
+    }
+    vd A0 = vsplat(A[k]), B0 = vsplat(B[k]);
+    for (int v = 0; v < nv; v++) a[v] = (A0 * y[v] + B0) * b[v] - a[v];
+    for (int q = 0; q < w; q++) {
+      vd c1 = vsplat(cf[(k + 1) * w + q]);
+      for (int v = 0; v < nv; v++) S[v][q] += a[v] * c1;
+    }
+    vd A1 = vsplat(A[k + 1]), B1 = vsplat(B[k + 1]);
+    for (int v = 0; v < nv; v++) b[v] = (A1 * y[v] + B1) * a[v] - b[v];
+  }
+  if (k < K)
+    for (int q = 0; q < w; q++)
+      for (int v = 0; v < nv; v++) S[v][q] += b[v] * cf[k * w + q];
+  for (int v = 0; v < nv; v++)
+    for (int q = 0; q < w; q++) s[(v0 + v) * 8 + q] = S[v][q];
+}
+
+void gdl__synth_m0(const gdl_sht_plan *p, work *w, int m, bool neg, const double *alm, double *leg, int64_t nb) {
+  int L = p->L, Lp = w->Lpad, W = neg ? 8 : 4;
+  double *d = w->beQ, *ia = w->ga, *g = w->cl, *AB[2][2] = {{w->al, w->beP}, {w->zA, w->zB}};
+  int K = ycoeffs(p->sqrt_tab, L, m, AB[0][0], AB[0][1], AB[1][0], AB[1][1], d, ia, g);
+  int64_t L2 = (int64_t)L * L, ld = p->ldl, colp = m - p->mlo, coln = -m - p->mlo;
+  double sgm = (m & 1) ? -1 : 1;
+  /* cf[c][k][q], q < W: e re, e im, o re, o im of m, then of -m; zero from K on */
+  for (int64_t c = 0; c < nb; c++) {
+    double *f = w->cf + c * 8 * Lp;
+    memset(f, 0, (size_t)(K + CL) * W * sizeof(double));
+    for (int h = 0; h < (neg ? 2 : 1); h++) {
+      int mm = h ? -m : m;
+      double *e = f + 4 * h;
+      for (int k = 0; k < K; k++) {
+        int l = m + 2 * k;
+        const double *a0 = alm + 2 * (c * L2 + gdl__lm(l, mm));
+        double er = ia[l] * a0[0], ei = ia[l] * a0[1];
+        if (l + 2 < L) {
+          const double *a2 = alm + 2 * (c * L2 + gdl__lm(l + 2, mm));
+          er += g[l + 2] * ia[l + 2] * a2[0], ei += g[l + 2] * ia[l + 2] * a2[1];
+        }
+        e[k * W] = d[k] * er, e[k * W + 1] = d[k] * ei;
+        if (l + 1 < L) {
+          const double *a1 = alm + 2 * (c * L2 + gdl__lm(l + 1, mm));
+          e[k * W + 2] = d[k] * a1[0], e[k * W + 3] = d[k] * a1[1];
+        }
+      }
+    }
+  }
+  for (int64_t pair0 = p->npair_pad - BL; pair0 >= 0; pair0 -= BL) { /* equator first */
+    rec r;
+    vd x[NB];
+    bool polar = p->pz[pair0 + BL / 2] < 0.5;
+    const double *A = AB[polar][0], *B = AB[polar][1];
+    ystart(&r, x, p, m, pair0, polar);
+    memset(w->acc, 0, (size_t)nb * NB * 8 * sizeof(vd));
+    for (int kc0 = 0; kc0 < K; kc0 += CL) {
+      if (nb == 1 && !r.scaled) { /* the rest in registers */
+        if (neg)
+          for (int v = 0; v < NB; v++) synth_fused(&r, v, 1, 8, kc0, K, A, B, w->cf, w->acc);
+        else
+          synth_fused(&r, 0, NB, 4, kc0, K, A, B, w->cf, w->acc);
+        break;
+      }
+      if (!gdl__rec_chunk(&r, kc0, 0, K, A, B, w->lamP)) continue; /* all below 2^-60 */
+      for (int64_t c = 0; c < nb; c++) {
+        const double *f = w->cf + c * 8 * Lp + kc0 * W;
+        for (int b = 0; b < NB; b++) {
+          vd *s = w->acc + (c * NB + b) * 8, t[8];
+          for (int q = 0; q < W; q++) t[q] = s[q];
+          for (int j = 0; j < CL; j++) {
+            vd P = w->lamP[j][b];
+            for (int q = 0; q < W; q++) t[q] += P * f[j * W + q];
+          }
+          for (int q = 0; q < W; q++) s[q] = t[q];
+        }
+      }
+    }
+    if (gdl__rec_all_scaled(&r)) break; /* nothing here, nor nearer the pole */
+    for (int64_t c = 0; c < nb; c++) {
+      double *lg = leg + c * p->nlr * ld * 2;
+      for (int b = 0; b < NB; b++) {
+        const vd *s = w->acc + (c * NB + b) * 8;
+        for (int i = 0; i < VL; i++) {
+          int64_t q = pair0 + b * VL + i, rn = p->pn[q], rs = p->ps[q];
+          if (rn < 0) continue;
+          double xi = x[b][i], *o;
+          o = lg + 2 * (rn * ld + colp), o[0] = s[0][i] + xi * s[2][i], o[1] = s[1][i] + xi * s[3][i];
+          if (neg)
+            o = lg + 2 * (rn * ld + coln), o[0] = sgm * (s[4][i] + xi * s[6][i]), o[1] = sgm * (s[5][i] + xi * s[7][i]);
+          if (rs < 0) continue;
+          o = lg + 2 * (rs * ld + colp), o[0] = s[0][i] - xi * s[2][i], o[1] = s[1][i] - xi * s[3][i];
+          if (neg)
+            o = lg + 2 * (rs * ld + coln), o[0] = sgm * (s[4][i] - xi * s[6][i]), o[1] = sgm * (s[5][i] - xi * s[7][i]);
+        }
+      }
+    }
+  }
+}
+
+/* ---- adjoint ----------------------------------------------------------------------- */
+
+/* acc[k*w + q] += sum over the block's vectors of mu_k G[v][q], q < w, for k >= k0 */
+static inline __attribute__((always_inline)) void adj_fused(const rec *r, int w, int k, int K, const double *A,
+                                                             const double *B, const vd (*G)[8], vd *acc) {
+  vd y[NB], a[NB], b[NB];
+  for (int v = 0; v < NB; v++) y[v] = r->x[v], a[v] = r->p0[v], b[v] = r->p1[v];
+  for (; k + 1 < K; k += 2) { /* b: mu_k, a: mu_{k-1}; two steps swap their roles */
+    for (int q = 0; q < w; q++) {
+      vd t = acc[k * w + q];
+      for (int v = 0; v < NB; v++) t += b[v] * G[v][q];
+      acc[k * w + q] = t;
+    }
+    vd A0 = vsplat(A[k]), B0 = vsplat(B[k]);
+    for (int v = 0; v < NB; v++) a[v] = (A0 * y[v] + B0) * b[v] - a[v];
+    for (int q = 0; q < w; q++) {
+      vd t = acc[(k + 1) * w + q];
+      for (int v = 0; v < NB; v++) t += a[v] * G[v][q];
+      acc[(k + 1) * w + q] = t;
+    }
+    vd A1 = vsplat(A[k + 1]), B1 = vsplat(B[k + 1]);
+    for (int v = 0; v < NB; v++) b[v] = (A1 * y[v] + B1) * a[v] - b[v];
+  }
+  if (k < K)
+    for (int q = 0; q < w; q++)
+      for (int v = 0; v < NB; v++) acc[k * w + q] += b[v] * G[v][q];
+}
+
+void gdl__adj_m0(const gdl_sht_plan *p, work *w, int m, bool neg, const double *leg, double *alm, int64_t nb) {
+  int L = p->L, Lp = w->Lpad, W = neg ? 8 : 4;
+  double *d = w->beQ, *ia = w->ga, *g = w->cl, *AB[2][2] = {{w->al, w->beP}, {w->zA, w->zB}};
+  int K = ycoeffs(p->sqrt_tab, L, m, AB[0][0], AB[0][1], AB[1][0], AB[1][1], d, ia, g);
+  int64_t L2 = (int64_t)L * L, ld = p->ldl, colp = m - p->mlo, coln = -m - p->mlo;
+  double sgm = (m & 1) ? -1 : 1;
+  /* acc[c][k][q], q < W: S re, S im, T re, T im of m, then of -m; G[c*NB + b][q]: the
+   * ring pairs' F(t) + F(pi - t) and x (F(t) - F(pi - t)) in the same order */
+  for (int64_t c = 0; c < nb; c++) memset(w->acc + c * Lp * 8, 0, (size_t)(K + CL) * W * sizeof(vd));
+  vd(*G)[8] = (vd(*)[8])(w->acc + (size_t)nb * Lp * 8);
+  for (int64_t pair0 = p->npair_pad - BL; pair0 >= 0; pair0 -= BL) { /* equator first */
+    rec r;
+    vd x[NB];
+    bool polar = p->pz[pair0 + BL / 2] < 0.5;
+    const double *A = AB[polar][0], *B = AB[polar][1];
+    ystart(&r, x, p, m, pair0, polar);
+    for (int64_t c = 0; c < nb; c++) {
+      const double *lg = leg + c * p->nlr * ld * 2;
+      for (int b = 0; b < NB; b++) {
+        vd *gv = G[c * NB + b];
+        for (int q = 0; q < 8; q++) gv[q] = vsplat(0);
+        for (int i = 0; i < VL; i++) {
+          int64_t q = pair0 + b * VL + i, rn = p->pn[q], rs = p->ps[q];
+          if (rn < 0) continue;
+          double xi = x[b][i];
+          for (int h = 0; h < (neg ? 2 : 1); h++) {
+            int64_t col = h ? coln : colp;
+            double sg = h ? sgm : 1, zero[2] = {0, 0};
+            const double *fn = lg + 2 * (rn * ld + col), *fs = rs >= 0 ? lg + 2 * (rs * ld + col) : zero;
+            vd *o = gv + 4 * h;
+            o[0][i] = sg * (fn[0] + fs[0]), o[1][i] = sg * (fn[1] + fs[1]);
+            o[2][i] = sg * xi * (fn[0] - fs[0]), o[3][i] = sg * xi * (fn[1] - fs[1]);
+          }
+        }
+      }
+    }
+    for (int kc0 = 0; kc0 < K; kc0 += CL) {
+      if (nb == 1 && !r.scaled) { /* the rest in registers */
+        if (neg) adj_fused(&r, 8, kc0, K, A, B, (const vd(*)[8])G, w->acc);
+        else adj_fused(&r, 4, kc0, K, A, B, (const vd(*)[8])G, w->acc);
+        break;
+      }
+      if (!gdl__rec_chunk(&r, kc0, 0, K, A, B, w->lamP)) continue; /* all below 2^-60 */
+      for (int64_t c = 0; c < nb; c++) {
+        vd *acc = w->acc + c * Lp * 8;
+        const vd(*Gc)[8] = (const vd(*)[8])G + c * NB;
+        for (int j = 0; j < CL; j++) {
+          vd *t = acc + (size_t)(kc0 + j) * W;
+          for (int q = 0; q < W; q++) {
+            vd s = t[q];
+            for (int b = 0; b < NB; b++) s += w->lamP[j][b] * Gc[b][q];
+            t[q] = s;
+          }
+        }
+      }
+    }
+    if (gdl__rec_all_scaled(&r)) break; /* nothing here, nor nearer the pole */
+  }
+  for (int64_t c = 0; c < nb; c++) {
+    const vd *acc = w->acc + c * Lp * 8;
+    for (int h = 0; h < (neg ? 2 : 1); h++) {
+      int mm = h ? -m : m;
+      double pr = 0, pi = 0; /* S_{k-1} */
+      for (int k = 0; k < K; k++) {
+        int l = m + 2 * k;
+        const vd *t = acc + k * W + 4 * h;
+        double sr = d[k] * hsum(t[0]), si = d[k] * hsum(t[1]);
+        double *a = alm + 2 * (c * L2 + gdl__lm(l, mm));
+        a[0] = ia[l] * (sr + g[l] * pr), a[1] = ia[l] * (si + g[l] * pi);
+        pr = sr, pi = si;
+        if (l + 1 < L) {
+          a = alm + 2 * (c * L2 + gdl__lm(l + 1, mm));
+          a[0] = d[k] * hsum(t[2]), a[1] = d[k] * hsum(t[3]);
+        }
+      }
+    }
+  }
+}
