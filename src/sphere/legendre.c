@@ -231,45 +231,66 @@ bool gdl__rec_chunk(rec *r, int lc0, int l0, int L, const double *al, const doub
  * recursion and the sums over l in registers (no lambda written to L1 and read back).
  * l: first l (the recursion's state holds lam_{l-1}, lam_l). */
 
-/* One vector of ring pairs, +m and (neg) -m, into synth_m's accumulators
- * A[16] (0..3: a P, 4..7: b P, 8..11: a Q, 12..15: b Q; each even re, even im, odd
- * re, odd im). cf: the coefficients a re, a im, b re, b im, Lp apart. */
-static inline __attribute__((always_inline)) void fused_synth_vec(vd x, vd pa, vd pb, vd qa, vd qb, int l, int L,
-                                                                  const double *al, const double *beP,
-                                                                  const double *beQ, const double *cf, int Lp,
-                                                                  vd *A, bool neg) {
+/* Two vectors of ring pairs (v0, v0 + 1), +m and (neg) -m, added into synth_m's
+ * accumulators A[v*16 + ..] (0..3: a P, 4..7: b P, 8..11: a Q, 12..15: b Q; each even re,
+ * even im, odd re, odd im). Here the parity is folded in as it goes (odd l subtract), so
+ * each ring value needs one sum: sum a P -> 0,1; sum (-1)^l b P -> 4,5; sum (-1)^l a Q
+ * -> 8,9; sum b Q -> 12,13. cf: the coefficients a re, a im, b re, b im, Lp apart. */
+static inline __attribute__((always_inline)) void fused_synth_2v(const rec *rp, const rec *rq, int v0, int l,
+                                                                 int L, const double *al, const double *beP,
+                                                                 const double *beQ, const double *cf, int Lp,
+                                                                 vd *A, bool neg) {
   const double *ar = cf, *ai = cf + Lp, *br = cf + 2 * Lp, *bi = cf + 3 * Lp;
-  vd s[16];
-  for (int q = 0; q < 16; q++) s[q] = A[q];
-#define ACC(o, V, j)                                      \
-  do {                                                    \
-    s[o] += (V) * ar[j], s[(o) + 1] += (V) * ai[j];       \
-    if (neg) s[(o) + 4] += (V) * br[j], s[(o) + 5] += (V) * bi[j]; \
+  vd x[2], pa[2], pb[2], qa[2], qb[2], s[2][8];
+  for (int v = 0; v < 2; v++) {
+    x[v] = rp->x[v0 + v], pa[v] = rp->p0[v0 + v], pb[v] = rp->p1[v0 + v];
+    qa[v] = rq->p0[v0 + v], qb[v] = rq->p1[v0 + v];
+    for (int q = 0; q < 8; q++) s[v][q] = vsplat(0);
+  }
+#define SUM(P, Q, j, sg)                                                                        \
+  do {                                                                                          \
+    vd R = vsplat(ar[j]), I = vsplat(ai[j]);                                                    \
+    for (int v = 0; v < 2; v++) {                                                               \
+      s[v][0] += P[v] * R, s[v][1] += P[v] * I, s[v][4] sg## = Q[v] * R, s[v][5] sg## = Q[v] * I; \
+    }                                                                                           \
+    if (neg) {                                                                                  \
+      vd R2 = vsplat(br[j]), I2 = vsplat(bi[j]);                                                \
+      for (int v = 0; v < 2; v++) {                                                             \
+        s[v][2] sg## = P[v] * R2, s[v][3] sg## = P[v] * I2, s[v][6] += Q[v] * R2, s[v][7] += Q[v] * I2; \
+      }                                                                                         \
+    }                                                                                           \
   } while (0)
-  if (l & 1) {
-    ACC(2, pb, l);
-    ACC(10, qb, l);
-    vd t = (al[l] * x + beP[l]) * pb - pa;
-    pa = pb, pb = t;
-    t = (al[l] * x + beQ[l]) * qb - qa, qa = qb, qb = t;
+#define REC(N, S, j)                                                                            \
+  do {                                                                                          \
+    vd Al = vsplat(al[j]), Bp = vsplat(beP[j]), Bq = vsplat(beQ[j]);                            \
+    for (int v = 0; v < 2; v++) {                                                               \
+      p##N[v] = (Al * x[v] + Bp) * p##S[v] - p##N[v];                                           \
+      q##N[v] = (Al * x[v] + Bq) * q##S[v] - q##N[v];                                           \
+    }                                                                                           \
+  } while (0)
+  if ((l & 1) && l < L) {
+    SUM(pb, qb, l, -);
+    REC(a, b, l);
+    for (int v = 0; v < 2; v++) {
+      vd t = pa[v];
+      pa[v] = pb[v], pb[v] = t, t = qa[v], qa[v] = qb[v], qb[v] = t;
+    }
     l++;
   }
   for (; l + 1 < L; l += 2) {
-    ACC(0, pb, l);
-    ACC(8, qb, l);
-    pa = (al[l] * x + beP[l]) * pb - pa;
-    qa = (al[l] * x + beQ[l]) * qb - qa;
-    ACC(2, pa, l + 1);
-    ACC(10, qa, l + 1);
-    pb = (al[l + 1] * x + beP[l + 1]) * pa - pb;
-    qb = (al[l + 1] * x + beQ[l + 1]) * qa - qb;
+    SUM(pb, qb, l, +);
+    REC(a, b, l);
+    SUM(pa, qa, l + 1, -);
+    REC(b, a, l + 1);
   }
-  if (l < L) {
-    ACC(0, pb, l);
-    ACC(8, qb, l);
+  if (l < L) SUM(pb, qb, l, +);
+#undef SUM
+#undef REC
+  for (int v = 0; v < 2; v++) {
+    vd *o = A + (v0 + v) * 16;
+    o[0] += s[v][0], o[1] += s[v][1], o[8] += s[v][4], o[9] += s[v][5];
+    if (neg) o[4] += s[v][2], o[5] += s[v][3], o[12] += s[v][6], o[13] += s[v][7];
   }
-#undef ACC
-  for (int q = 0; q < 16; q++) A[q] = s[q];
 }
 
 /* The adjoint over the block's NB vectors, +m and (neg) -m:
@@ -280,33 +301,61 @@ static inline __attribute__((always_inline)) void fused_adjoint_gen(const rec *r
                                                                     const double *al, const double *beP,
                                                                     const double *beQ, const vd (*X)[8], vd *acc,
                                                                     bool neg) {
-  vd x[NB], pa[NB], pb[NB], qa[NB], qb[NB], Xo[NB][8]; /* Xo: v, v' negated (odd l) */
-  for (int k = 0; k < NB; k++) {
-    x[k] = rp->x[k], pa[k] = rp->p0[k], pb[k] = rp->p1[k];
-    qa[k] = rq->p0[k], qb[k] = rq->p1[k];
+  vd Xo[NB][8]; /* v, v' negated (odd l) */
+  for (int k = 0; k < NB; k++)
     for (int q = 0; q < 8; q++) Xo[k][q] = (q & 2) ? -X[k][q] : X[k][q];
+  /* the state in named registers, two steps a turn (b: l, a: l - 1; the two swap roles) */
+  vd x0 = rp->x[0], x1 = rp->x[1], x2 = rp->x[2], x3 = rp->x[3];
+  vd pa0 = rp->p0[0], pa1 = rp->p0[1], pa2 = rp->p0[2], pa3 = rp->p0[3];
+  vd pb0 = rp->p1[0], pb1 = rp->p1[1], pb2 = rp->p1[2], pb3 = rp->p1[3];
+  vd qa0 = rq->p0[0], qa1 = rq->p0[1], qa2 = rq->p0[2], qa3 = rq->p0[3];
+  vd qb0 = rq->p1[0], qb1 = rq->p1[1], qb2 = rq->p1[2], qb3 = rq->p1[3];
+#define GEN_SUM(Y, P0, P1, P2, P3, Q0, Q1, Q2, Q3, j)                                                    \
+  do {                                                                                                   \
+    vd t0 = acc[(j) * 4], t1 = acc[(j) * 4 + 1];                                                         \
+    t0 += P0 * Y[0][0] + Q0 * Y[0][2], t1 += P0 * Y[0][1] + Q0 * Y[0][3];                                \
+    t0 += P1 * Y[1][0] + Q1 * Y[1][2], t1 += P1 * Y[1][1] + Q1 * Y[1][3];                                \
+    t0 += P2 * Y[2][0] + Q2 * Y[2][2], t1 += P2 * Y[2][1] + Q2 * Y[2][3];                                \
+    t0 += P3 * Y[3][0] + Q3 * Y[3][2], t1 += P3 * Y[3][1] + Q3 * Y[3][3];                                \
+    acc[(j) * 4] = t0, acc[(j) * 4 + 1] = t1;                                                            \
+    if (neg) {                                                                                           \
+      vd t2 = acc[(j) * 4 + 2], t3 = acc[(j) * 4 + 3];                                                   \
+      t2 += Q0 * Y[0][4] + P0 * Y[0][6], t3 += Q0 * Y[0][5] + P0 * Y[0][7];                              \
+      t2 += Q1 * Y[1][4] + P1 * Y[1][6], t3 += Q1 * Y[1][5] + P1 * Y[1][7];                              \
+      t2 += Q2 * Y[2][4] + P2 * Y[2][6], t3 += Q2 * Y[2][5] + P2 * Y[2][7];                              \
+      t2 += Q3 * Y[3][4] + P3 * Y[3][6], t3 += Q3 * Y[3][5] + P3 * Y[3][7];                              \
+      acc[(j) * 4 + 2] = t2, acc[(j) * 4 + 3] = t3;                                                      \
+    }                                                                                                    \
+  } while (0)
+#define GEN_REC(N, S, V, j) /* N = (alpha x + beta) S - N for the P (V = P) or Q column */             \
+  do {                                                                                                   \
+    vd A = vsplat(al[j]), B = vsplat(V[j]);                                                              \
+    N##0 = (A * x0 + B) * S##0 - N##0, N##1 = (A * x1 + B) * S##1 - N##1;                                \
+    N##2 = (A * x2 + B) * S##2 - N##2, N##3 = (A * x3 + B) * S##3 - N##3;                                \
+  } while (0)
+  const vd(*Xe)[8] = X, (*Xd)[8] = (const vd(*)[8])Xo;
+  if ((l & 1) && l < L) { /* odd start: one step alone, then the roles swap back */
+    GEN_SUM(Xd, pb0, pb1, pb2, pb3, qb0, qb1, qb2, qb3, l);
+    GEN_REC(pa, pb, beP, l);
+    GEN_REC(qa, qb, beQ, l);
+    vd t;
+#define SWAP(u, v) t = u, u = v, v = t
+    SWAP(pa0, pb0), SWAP(pa1, pb1), SWAP(pa2, pb2), SWAP(pa3, pb3);
+    SWAP(qa0, qb0), SWAP(qa1, qb1), SWAP(qa2, qb2), SWAP(qa3, qb3);
+#undef SWAP
+    l++;
   }
-  for (; l < L; l++) {
-    const vd(*Y)[8] = (l & 1) ? (const vd(*)[8])Xo : X;
-    vd t0 = acc[l * 4], t1 = acc[l * 4 + 1], u0 = vsplat(0), u1 = vsplat(0), t2 = vsplat(0), t3 = vsplat(0),
-       u2 = vsplat(0), u3 = vsplat(0);
-    if (neg) t2 = acc[l * 4 + 2], t3 = acc[l * 4 + 3];
-#pragma GCC unroll 4
-    for (int k = 0; k < NB; k++) {
-      vd P = pb[k], Q = qb[k];
-      t0 += P * Y[k][0], t1 += P * Y[k][1], u0 += Q * Y[k][2], u1 += Q * Y[k][3];
-      if (neg) t2 += Q * Y[k][4], t3 += Q * Y[k][5], u2 += P * Y[k][6], u3 += P * Y[k][7];
-    }
-    acc[l * 4] = t0 + u0, acc[l * 4 + 1] = t1 + u1;
-    if (neg) acc[l * 4 + 2] = t2 + u2, acc[l * 4 + 3] = t3 + u3;
-    vd A = vsplat(al[l]), B = vsplat(beP[l]), C = vsplat(beQ[l]);
-#pragma GCC unroll 4
-    for (int k = 0; k < NB; k++) {
-      vd t = (A * x[k] + B) * pb[k] - pa[k];
-      pa[k] = pb[k], pb[k] = t;
-      t = (A * x[k] + C) * qb[k] - qa[k], qa[k] = qb[k], qb[k] = t;
-    }
+  for (; l + 1 < L; l += 2) {
+    GEN_SUM(Xe, pb0, pb1, pb2, pb3, qb0, qb1, qb2, qb3, l);
+    GEN_REC(pa, pb, beP, l);
+    GEN_REC(qa, qb, beQ, l);
+    GEN_SUM(Xd, pa0, pa1, pa2, pa3, qa0, qa1, qa2, qa3, l + 1);
+    GEN_REC(pb, pa, beP, l + 1);
+    GEN_REC(qb, qa, beQ, l + 1);
   }
+  if (l < L) GEN_SUM(Xe, pb0, pb1, pb2, pb3, qb0, qb1, qb2, qb3, l);
+#undef GEN_SUM
+#undef GEN_REC
 }
 
 /* ---- per-thread workspace --------------------------------------------------------- */
@@ -363,12 +412,9 @@ static void synth_m(const gdl_sht_plan *p, work *w, int m, bool neg, const doubl
     for (int lc0 = l0 & ~1; lc0 < L; lc0 += CL) {
       if (nb == 1 && !rp.scaled && !rq.scaled) { /* the rest in registers */
         int l = lc0 > l0 ? lc0 : l0;
-        for (int k = 0; k < NB; k++) {
-          vd *A = w->acc + k * 16;
-          if (neg)
-            fused_synth_vec(rp.x[k], rp.p0[k], rp.p1[k], rq.p0[k], rq.p1[k], l, L, w->al, w->beP, w->beQ, w->cf, Lp, A, true);
-          else
-            fused_synth_vec(rp.x[k], rp.p0[k], rp.p1[k], rq.p0[k], rq.p1[k], l, L, w->al, w->beP, w->beQ, w->cf, Lp, A, false);
+        for (int v = 0; v < NB; v += 2) {
+          if (neg) fused_synth_2v(&rp, &rq, v, l, L, w->al, w->beP, w->beQ, w->cf, Lp, w->acc, true);
+          else fused_synth_2v(&rp, &rq, v, l, L, w->al, w->beP, w->beQ, w->cf, Lp, w->acc, false);
         }
         break;
       }
