@@ -118,7 +118,9 @@ static void test_roundtrips(void) {
       {GDL_SAMPLING_MW, 0, GDL_SHT_REAL}, {GDL_SAMPLING_GL, 2, 0}, {GDL_SAMPLING_MWSS, 1, 0}};
   for (int i = 0; i < 3; i++) {
     double t = now(), e = roundtrip(big[i].k, Lbig, big[i].spin, big[i].fl, 1);
-    CHECK(e <= 1e-11, "%s L=%d spin=%d: round trip error %.2e", gdl_sampling_name(big[i].k), Lbig, big[i].spin, e);
+    /* spin 0 recurses in cos^2 or sin^2 (legendre0.c): 4e-13 here, ducc0 about 2e-12 */
+    double tol = big[i].spin ? 1e-11 : 1e-12;
+    CHECK(e <= tol, "%s L=%d spin=%d: round trip error %.2e", gdl_sampling_name(big[i].k), Lbig, big[i].spin, e);
     printf("round trip %-5s L=%d spin %d%s: %.2e (%.2f s)\n", gdl_sampling_name(big[i].k), Lbig, big[i].spin,
            big[i].fl ? " real" : "", e, now() - t);
   }

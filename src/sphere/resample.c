@@ -99,22 +99,26 @@ static inline int64_t mirror(const grid *g, int64_t i) {
 /* Buffers hold CH columns of N values, column q at buf + q N. */
 #define AT(buf, N, i, q) (buf)[(int64_t)(q) * (N) + (i)]
 
-/* rings -> extended circle; self-mirrored rings (poles) keep (1+p)/2 of the value */
+/* rings -> extended circle; self-mirrored rings (poles) keep (1+p)/2 of the value. The
+ * n rings and their mirrors are all N points, so only unused columns need zeros. Column
+ * by column: the buffer's columns are N apart (a power of two for the Legendre rings,
+ * where writing all CH at once made every store miss L1), the rings ld (odd lines). */
 static void extend(const grid *g, const double *leg, int64_t ld, int64_t j0, int nq,
                    const double *par, fftw_complex *buf) {
   int64_t N = g->N;
-  memset(buf, 0, (size_t)(N * CH) * sizeof(fftw_complex));
-  for (int64_t i = 0; i < g->n; i++) {
-    int64_t im = mirror(g, i);
-    const double *v = leg + 2 * (i * ld + j0);
-    for (int q = 0; q < nq; q++) {
-      double pr = par[q];
+  memset(buf + nq * N, 0, (size_t)((CH - nq) * N) * sizeof(fftw_complex));
+  for (int q = 0; q < nq; q++) {
+    double pr = par[q], ph = 0.5 * (1 + pr);
+    fftw_complex *col = buf + q * N;
+    const double *v = leg + 2 * (j0 + q);
+    for (int64_t i = 0; i < g->n; i++) {
+      int64_t im = mirror(g, i);
+      double re = v[2 * i * ld], imv = v[2 * i * ld + 1];
       if (im == i) {
-        AT(buf, N, i, q)[0] = 0.5 * (1 + pr) * v[2 * q];
-        AT(buf, N, i, q)[1] = 0.5 * (1 + pr) * v[2 * q + 1];
+        col[i][0] = ph * re, col[i][1] = ph * imv;
       } else {
-        AT(buf, N, i, q)[0] = v[2 * q], AT(buf, N, i, q)[1] = v[2 * q + 1];
-        AT(buf, N, im, q)[0] = pr * v[2 * q], AT(buf, N, im, q)[1] = pr * v[2 * q + 1];
+        col[i][0] = re, col[i][1] = imv;
+        col[im][0] = pr * re, col[im][1] = pr * imv;
       }
     }
   }
@@ -124,17 +128,17 @@ static void extend(const grid *g, const double *leg, int64_t ld, int64_t j0, int
 static void fold(const grid *g, const fftw_complex *buf, double *leg, int64_t ld, int64_t j0, int nq,
                  const double *par) {
   int64_t N = g->N;
-  for (int64_t i = 0; i < g->n; i++) {
-    int64_t im = mirror(g, i);
-    double *v = leg + 2 * (i * ld + j0);
-    for (int q = 0; q < nq; q++) {
-      double pr = par[q];
+  for (int q = 0; q < nq; q++) {
+    double pr = par[q], ph = 0.5 * (1 + pr);
+    const fftw_complex *col = buf + q * N;
+    double *v = leg + 2 * (j0 + q);
+    for (int64_t i = 0; i < g->n; i++) {
+      int64_t im = mirror(g, i);
       if (im == i) {
-        v[2 * q] = 0.5 * (1 + pr) * AT(buf, N, i, q)[0];
-        v[2 * q + 1] = 0.5 * (1 + pr) * AT(buf, N, i, q)[1];
+        v[2 * i * ld] = ph * col[i][0], v[2 * i * ld + 1] = ph * col[i][1];
       } else {
-        v[2 * q] = AT(buf, N, i, q)[0] + pr * AT(buf, N, im, q)[0];
-        v[2 * q + 1] = AT(buf, N, i, q)[1] + pr * AT(buf, N, im, q)[1];
+        v[2 * i * ld] = col[i][0] + pr * col[im][0];
+        v[2 * i * ld + 1] = col[i][1] + pr * col[im][1];
       }
     }
   }
