@@ -313,17 +313,17 @@ static inline __attribute__((always_inline)) void fused_adjoint_gen(const rec *r
 #define GEN_SUM(Y, P0, P1, P2, P3, Q0, Q1, Q2, Q3, j)                                                    \
   do {                                                                                                   \
     vd t0 = acc[(j) * 4], t1 = acc[(j) * 4 + 1];                                                         \
-    t0 += P0 * Y[0][0] + Q0 * Y[0][2], t1 += P0 * Y[0][1] + Q0 * Y[0][3];                                \
-    t0 += P1 * Y[1][0] + Q1 * Y[1][2], t1 += P1 * Y[1][1] + Q1 * Y[1][3];                                \
-    t0 += P2 * Y[2][0] + Q2 * Y[2][2], t1 += P2 * Y[2][1] + Q2 * Y[2][3];                                \
-    t0 += P3 * Y[3][0] + Q3 * Y[3][2], t1 += P3 * Y[3][1] + Q3 * Y[3][3];                                \
+    t0 = t0 + P0 * Y[0][0] + Q0 * Y[0][2], t1 = t1 + P0 * Y[0][1] + Q0 * Y[0][3];                        \
+    t0 = t0 + P1 * Y[1][0] + Q1 * Y[1][2], t1 = t1 + P1 * Y[1][1] + Q1 * Y[1][3];                        \
+    t0 = t0 + P2 * Y[2][0] + Q2 * Y[2][2], t1 = t1 + P2 * Y[2][1] + Q2 * Y[2][3];                        \
+    t0 = t0 + P3 * Y[3][0] + Q3 * Y[3][2], t1 = t1 + P3 * Y[3][1] + Q3 * Y[3][3];                        \
     acc[(j) * 4] = t0, acc[(j) * 4 + 1] = t1;                                                            \
     if (neg) {                                                                                           \
       vd t2 = acc[(j) * 4 + 2], t3 = acc[(j) * 4 + 3];                                                   \
-      t2 += Q0 * Y[0][4] + P0 * Y[0][6], t3 += Q0 * Y[0][5] + P0 * Y[0][7];                              \
-      t2 += Q1 * Y[1][4] + P1 * Y[1][6], t3 += Q1 * Y[1][5] + P1 * Y[1][7];                              \
-      t2 += Q2 * Y[2][4] + P2 * Y[2][6], t3 += Q2 * Y[2][5] + P2 * Y[2][7];                              \
-      t2 += Q3 * Y[3][4] + P3 * Y[3][6], t3 += Q3 * Y[3][5] + P3 * Y[3][7];                              \
+      t2 = t2 + Q0 * Y[0][4] + P0 * Y[0][6], t3 = t3 + Q0 * Y[0][5] + P0 * Y[0][7];                      \
+      t2 = t2 + Q1 * Y[1][4] + P1 * Y[1][6], t3 = t3 + Q1 * Y[1][5] + P1 * Y[1][7];                      \
+      t2 = t2 + Q2 * Y[2][4] + P2 * Y[2][6], t3 = t3 + Q2 * Y[2][5] + P2 * Y[2][7];                      \
+      t2 = t2 + Q3 * Y[3][4] + P3 * Y[3][6], t3 = t3 + Q3 * Y[3][5] + P3 * Y[3][7];                      \
       acc[(j) * 4 + 2] = t2, acc[(j) * 4 + 3] = t3;                                                      \
     }                                                                                                    \
   } while (0)
@@ -569,8 +569,8 @@ static void adj_m(const gdl_sht_plan *p, work *w, int m, bool neg, const double 
           vd *a0 = acc + (size_t)(lc0 + j) * 4, t0 = a0[0], t1 = a0[1], t2 = a0[2], t3 = a0[3];
           for (int b = 0; b < NB; b++) {
             vd P = w->lamP[j][b], Q = w->lamQ[j][b], sQv = sg * Q, sPv = sg * P;
-            t0 += P * Xc[b][0] + sQv * Xc[b][2], t1 += P * Xc[b][1] + sQv * Xc[b][3];
-            if (neg) t2 += Q * Xc[b][4] + sPv * Xc[b][6], t3 += Q * Xc[b][5] + sPv * Xc[b][7];
+            t0 = t0 + P * Xc[b][0] + sQv * Xc[b][2], t1 = t1 + P * Xc[b][1] + sQv * Xc[b][3];
+            if (neg) t2 = t2 + Q * Xc[b][4] + sPv * Xc[b][6], t3 = t3 + Q * Xc[b][5] + sPv * Xc[b][7];
           }
           a0[0] = t0, a0[1] = t1, a0[2] = t2, a0[3] = t3;
         }
