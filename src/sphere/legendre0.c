@@ -64,8 +64,8 @@ static void ystart(rec *r, vd *x, const gdl_sht_plan *p, int m, int64_t pair0, b
 /* ---- synthesis ------------------------------------------------------------------- */
 
 /* Sums over k >= k0 in registers for nv vectors of ring pairs (from v0): s[v*8 + q] +=
- * sum_k mu_k cf[k*w + q], q < w (e re, e im, o re, o im; then the same for -m). nv * w = 8
- * accumulators: two vectors for one m, one for +m and -m. */
+ * sum_k mu_k cf[k*w + q], q < w (e re, e im, o re, o im; then the same for -m): the
+ * block's four vectors at once for one m (16 accumulators), one at a time for +m and -m. */
 static inline __attribute__((always_inline)) void synth_fused(const rec *r, int v0, int nv, int w, int k, int K,
                                                                const double *A, const double *B, const double *cf,
                                                                vd *s) {
