@@ -148,10 +148,10 @@ static void fold(const grid *g, const fftw_complex *buf, double *leg, int64_t ld
  * (ph: cos, sin of k t0 for k >= 0; NULL for t0 = 0) */
 static void move(const fftw_complex *in, int64_t Ni, fftw_complex *out, int64_t No, int L, double f,
                  const double *ph, double sg) {
-  memset(out, 0, (size_t)(No * CH) * sizeof(fftw_complex));
   for (int q = 0; q < CH; q++) {
     const fftw_complex *x = in + q * Ni;
     fftw_complex *y = out + q * No;
+    memset(y + L, 0, (size_t)(No - 2 * L + 1) * sizeof(fftw_complex)); /* L <= k <= No - L */
     for (int k = -(L - 1); k <= L - 1; k++) {
       int64_t ki = k < 0 ? k + Ni : k, ko = k < 0 ? k + No : k;
       double c = f, s = 0;
