@@ -58,7 +58,8 @@ static gdl_status set_pairs(gdl_sht_plan *p, const double *th, int64_t n) {
     if (sym && i > (n - 1) / 2) break;
     int64_t j = sym ? n - 1 - i : -1;
     p->pn[np] = i, p->ps[np] = (sym && j != i) ? j : -1;
-    p->px[np] = cos(th[i]), p->pz[np] = sin(th[i]) * sin(th[i]), p->plc[np] = log2(cos(th[i] / 2)), p->pls[np] = log2(sin(th[i] / 2));
+    p->px[np] = cos(th[i]), p->pz[np] = sin(th[i]) * sin(th[i]);
+    p->plc[np] = log2(cos(th[i] / 2)), p->pls[np] = log2(sin(th[i] / 2));
     np++;
   }
   p->npair = np;
