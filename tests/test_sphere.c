@@ -666,6 +666,34 @@ static void test_threads(void) {
   }
 }
 
+/* float64 coefficients are written straight into the caller's array: every entry,
+ * whatever it held before (NaN here), on real and complex plans of every spin */
+static void test_outputs_written(void) {
+  struct { gdl_sampling_kind k; int L, spin; unsigned fl; } c[] = {
+      {GDL_SAMPLING_GL, 40, 0, GDL_SHT_REAL}, {GDL_SAMPLING_MW, 40, 0, 0}, {GDL_SAMPLING_GL, 40, 2, 0},
+      {GDL_SAMPLING_MWSS, 33, -1, 0}, {GDL_SAMPLING_HEALPIX, 40, 0, GDL_SHT_REAL}};
+  for (int i = 0; i < 5; i++) {
+    gdl_sampling *s = gdl_sampling_new(c[i].k, c[i].L, 16);
+    gdl_sht_plan *p = gdl_sht_plan_create(s, c[i].L, c[i].spin, c[i].fl);
+    int64_t nc = 2 * (int64_t)c[i].L * c[i].L;
+    double *a = calloc((size_t)nc, sizeof(double)), *b = malloc((size_t)nc * sizeof(double));
+    double *f = malloc((size_t)s->npix * 2 * sizeof(double));
+    gdl_rng r = gdl_rng_make(7);
+    for (int l = abs(c[i].spin); l < c[i].L; l++)
+      for (int m = -l; m <= l; m++)
+        a[2 * (l * l + l + m)] = gdl_rng_uniform(&r), a[2 * (l * l + l + m) + 1] = gdl_rng_uniform(&r);
+    for (int64_t j = 0; j < nc; j++) b[j] = NAN;
+    gdl_sht_inverse(p, a, f, 1);
+    gdl_sht_forward(p, f, b, 1);
+    int64_t bad = 0;
+    for (int64_t j = 0; j < nc; j++) bad += !isfinite(b[j]);
+    CHECK(bad == 0, "%s L=%d spin=%d: %lld coefficients left unwritten", gdl_sampling_name(c[i].k), c[i].L,
+          c[i].spin, (long long)bad);
+    free(a), free(b), free(f);
+    gdl_sht_plan_destroy(p), gdl_sampling_free(s);
+  }
+}
+
 int main(int argc, char **argv) {
   (void)argc;
   rng = gdl_rng_make(42);
@@ -676,6 +704,7 @@ int main(int argc, char **argv) {
   test_dft();
   test_threads();
   test_roundtrips();
+  test_outputs_written();
   test_fixtures();
   test_healpix_analysis();
   test_wigner();

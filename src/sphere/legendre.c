@@ -592,8 +592,10 @@ static void adj_m(const gdl_sht_plan *p, work *w, int m, bool neg, const double 
 }
 
 void gdl__leg_adjoint(const gdl_sht_plan *p, const double *leg, double *alm, int64_t nb) {
-  gdl__zero(alm, sizeof(double) * (size_t)(nb * p->L * p->L) * 2);
   int L = p->L;
+  /* every (l, m >= 0) is written below (m < 0 too on complex plans; real plans' come
+   * from m > 0 afterwards) except l < |s|: the first s^2 of each map */
+  for (int64_t c = 0; c < nb; c++) memset(alm + 2 * c * L * L, 0, sizeof(double) * 2 * (size_t)(p->spin * p->spin));
 #pragma omp parallel
   {
     work w;
