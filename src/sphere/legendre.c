@@ -470,22 +470,11 @@ static void synth_m(const gdl_sht_plan *p, work *w, int m, bool neg, const doubl
       for (int b = 0; b < NB; b++) {
         const vd *A = w->acc + (c * NB + b) * 16;
         const vd *B = A + 4, *C = A + 8, *D = A + 12; /* b P, a Q, b Q */
-        for (int i = 0; i < VL; i++) {
-          int64_t q = pair0 + b * VL + i, rn = p->pn[q], rs = p->ps[q];
-          if (rn < 0) continue;
-          double *o = lg + 2 * (rn * p->ldl + colp);
-          o[0] = sgs * (A[0][i] + A[2][i]), o[1] = sgs * (A[1][i] + A[3][i]);
-          if (neg) {
-            o = lg + 2 * (rn * p->ldl + coln);
-            o[0] = sgm * (D[0][i] + D[2][i]), o[1] = sgm * (D[1][i] + D[3][i]);
-          }
-          if (rs < 0) continue;
-          o = lg + 2 * (rs * p->ldl + colp);
-          o[0] = sgs * sgm * (C[0][i] - C[2][i]), o[1] = sgs * sgm * (C[1][i] - C[3][i]);
-          if (neg) {
-            o = lg + 2 * (rs * p->ldl + coln);
-            o[0] = B[0][i] - B[2][i], o[1] = B[1][i] - B[3][i];
-          }
+        vd v[4] = {sgs * (A[0] + A[2]), sgs * (A[1] + A[3]), sgs * sgm * (C[0] - C[2]), sgs * sgm * (C[1] - C[3])};
+        gdl__leg_put(p, lg, colp, pair0 + b * VL, v);
+        if (neg) {
+          vd u[4] = {sgm * (D[0] + D[2]), sgm * (D[1] + D[3]), B[0] - B[2], B[1] - B[3]};
+          gdl__leg_put(p, lg, coln, pair0 + b * VL, u);
         }
       }
     }
@@ -536,17 +525,13 @@ static void adj_m(const gdl_sht_plan *p, work *w, int m, bool neg, const double 
       const double *lg = leg + c * p->nlr * p->ldl * 2;
       for (int b = 0; b < NB; b++) {
         vd *x = X[c * NB + b];
-        for (int k = 0; k < 8; k++) x[k] = vsplat(0);
-        for (int i = 0; i < VL; i++) {
-          int64_t q = pair0 + b * VL + i, rn = p->pn[q], rs = p->ps[q];
-          if (rn < 0) continue;
-          const double *f = lg + 2 * (rn * p->ldl + colp);
-          x[0][i] = sgs * f[0], x[1][i] = sgs * f[1];
-          if (neg) f = lg + 2 * (rn * p->ldl + coln), x[4][i] = sgm * f[0], x[5][i] = sgm * f[1];
-          if (rs < 0) continue;
-          f = lg + 2 * (rs * p->ldl + colp);
-          x[2][i] = sgs * sgm * f[0], x[3][i] = sgs * sgm * f[1];
-          if (neg) f = lg + 2 * (rs * p->ldl + coln), x[6][i] = f[0], x[7][i] = f[1];
+        gdl__leg_get(p, lg, colp, pair0 + b * VL, x);
+        x[0] *= sgs, x[1] *= sgs, x[2] *= sgs * sgm, x[3] *= sgs * sgm;
+        if (neg) {
+          gdl__leg_get(p, lg, coln, pair0 + b * VL, x + 4);
+          x[4] *= sgm, x[5] *= sgm;
+        } else {
+          x[4] = x[5] = x[6] = x[7] = vsplat(0);
         }
       }
     }

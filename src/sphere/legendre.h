@@ -49,6 +49,33 @@ typedef struct {
   bool scaled;
 } rec;
 
+/* The leg values of column col on the rings of the vector of ring pairs from q0:
+ * v = north re, north im, south re, south im (0 where a pair has no such ring); and
+ * their store. */
+static inline void gdl__leg_get(const gdl_sht_plan *p, const double *lg, int64_t col, int64_t q0, vd *v) {
+  for (int k = 0; k < 4; k++) v[k] = vsplat(0);
+  for (int i = 0; i < VL; i++) {
+    int64_t rn = p->pn[q0 + i], rs = p->ps[q0 + i];
+    if (rn < 0) continue;
+    const double *f = lg + 2 * (rn * p->ldl + col);
+    v[0][i] = f[0], v[1][i] = f[1];
+    if (rs < 0) continue;
+    f = lg + 2 * (rs * p->ldl + col);
+    v[2][i] = f[0], v[3][i] = f[1];
+  }
+}
+static inline void gdl__leg_put(const gdl_sht_plan *p, double *lg, int64_t col, int64_t q0, const vd *v) {
+  for (int i = 0; i < VL; i++) {
+    int64_t rn = p->pn[q0 + i], rs = p->ps[q0 + i];
+    if (rn < 0) continue;
+    double *o = lg + 2 * (rn * p->ldl + col);
+    o[0] = v[0][i], o[1] = v[1][i];
+    if (rs < 0) continue;
+    o = lg + 2 * (rs * p->ldl + col);
+    o[0] = v[2][i], o[1] = v[3][i];
+  }
+}
+
 /* every lane still below 2^-TINY after the last l: the block contributed nothing */
 static inline bool gdl__rec_all_scaled(const rec *r) {
   for (int b = 0; b < NB; b++)

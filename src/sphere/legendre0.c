@@ -20,22 +20,19 @@
  * in cos t) to 9e-13. */
 #include "sphere/legendre.h"
 
-/* For one m < L: mu's recursion mu_{k+1} = (A_k v + B_k) mu_k - mu_{k-1} in two forms,
- * v = y = cos^2 t (A = P e, B = Q e) and v = z = sin^2 t (A = -P e, B = (P + Q) e), with
- * e_k = d_k / d_{k+1}; d; and 1 / alpha_l, gamma_l for m <= l < L. The recursion is
- * most sensitive to its coefficient P y + Q ~ +-2 near the poles and the equator (there
- * its two solutions nearly coincide); each form is accurate at one end (the rounding
- * of y = cos^2 t times P ~ 4 is what the z form avoids at the poles), so blocks of
- * rings nearer a pole take z. Returns K, the number of even degrees m + 2k < L. */
-static int ycoeffs(const double *sq, int L, int m, double *Ay, double *By, double *Az, double *Bz, double *d,
-                   double *ia, double *g) {
-  int K = (L - m + 1) / 2;
-  double *al = ia; /* alpha_l first, inverted at the end */
-  for (int l = m; l < L; l++) {
-    double r = 1 / (sq[l + 1 - m] * sq[l + 1 + m]);
-    al[l] = sq[2 * l + 3] * sq[2 * l + 1] * r;
-    g[l] = l == m ? 0 : sq[2 * l + 3] * sq[l - m] * sq[l + m] * r / sq[2 * l - 1];
-  }
+/* For one m < L, into w: mu's recursion mu_{k+1} = (A_k v + B_k) mu_k - mu_{k-1} in two
+ * forms, v = y = cos^2 t (A = P e, B = Q e: w->al, w->beP) and v = z = sin^2 t (A = -P e,
+ * B = (P + Q) e: w->zA, w->zB), with e_k = d_k / d_{k+1}; d (w->beQ); 1 / alpha_l (w->ga)
+ * and gamma_l (w->cl) for m <= l < L. The recursion is most sensitive to its coefficient
+ * P y + Q ~ +-2 near the poles and the equator (there its two solutions nearly
+ * coincide); each form is accurate at one end (the rounding of y = cos^2 t times P ~ 4
+ * is what the z form avoids at the poles), so blocks of rings nearer a pole take z.
+ * Returns K, the number of even degrees m + 2k < L. */
+static int ycoeffs(const gdl_sht_plan *p, work *w, int m) {
+  int L = p->L, K = (L - m + 1) / 2;
+  double *Ay = w->al, *By = w->beP, *Az = w->zA, *Bz = w->zB, *d = w->beQ, *al = w->ga, *g = w->cl;
+  /* alpha_l (inverted at the end) and gamma_l for l < L; beta = 0 lands in Bz, set below */
+  gdl__leg_coeffs(p->sqrt_tab, L + 1, m, 0, m, al, Bz, g);
   d[0] = 1;
   for (int k = 0; k + 1 < K; k++) {
     int l = m + 2 * k + 1;
@@ -46,13 +43,16 @@ static int ycoeffs(const double *sq, int L, int m, double *Ay, double *By, doubl
     Ay[k] = P * e, By[k] = Q * e, Az[k] = -Ay[k], Bz[k] = (P + Q) * e;
   }
   Ay[K - 1] = By[K - 1] = Az[K - 1] = Bz[K - 1] = 0; /* the step past the last k is discarded */
-  for (int l = m; l < L; l++) ia[l] = 1 / al[l];
+  for (int l = m; l < L; l++) al[l] = 1 / al[l];
   return K;
 }
 
-/* The block's recursion state (in z when polar, else in y), u_0 = alpha_m lam_m; x: cos t
- * per vector. */
-static void ystart(rec *r, vd *x, const gdl_sht_plan *p, int m, int64_t pair0, bool polar) {
+/* The block's recursion state and its form (z nearer a pole, else y: A, B), u_0 =
+ * alpha_m lam_m; x: cos t per vector. */
+static void ystart(rec *r, vd *x, const gdl_sht_plan *p, const work *w, int m, int64_t pair0, const double **A,
+                   const double **B) {
+  bool polar = p->pz[pair0 + BL / 2] < 0.5;
+  *A = polar ? w->zA : w->al, *B = polar ? w->zB : w->beP;
   gdl__rec_start(r, p, (const start_info *)p->starts + 2 * m, pair0);
   vd am = vsplat(p->sqrt_tab[2 * m + 3]);
   for (int b = 0; b < NB; b++) {
@@ -96,9 +96,8 @@ static inline __attribute__((always_inline)) void synth_fused(const rec *r, int 
 }
 
 void gdl__synth_m0(const gdl_sht_plan *p, work *w, int m, bool neg, const double *alm, double *leg, int64_t nb) {
-  int L = p->L, Lp = w->Lpad, W = neg ? 8 : 4;
-  double *d = w->beQ, *ia = w->ga, *g = w->cl, *AB[2][2] = {{w->al, w->beP}, {w->zA, w->zB}};
-  int K = ycoeffs(p->sqrt_tab, L, m, AB[0][0], AB[0][1], AB[1][0], AB[1][1], d, ia, g);
+  int L = p->L, Lp = w->Lpad, W = neg ? 8 : 4, K = ycoeffs(p, w, m);
+  const double *d = w->beQ, *ia = w->ga, *g = w->cl;
   int64_t L2 = (int64_t)L * L, ld = p->ldl, colp = m - p->mlo, coln = -m - p->mlo;
   double sgm = (m & 1) ? -1 : 1;
   /* cf[c][k][q], q < W: e re, e im, o re, o im of m, then of -m; zero from K on */
@@ -127,9 +126,8 @@ void gdl__synth_m0(const gdl_sht_plan *p, work *w, int m, bool neg, const double
   for (int64_t pair0 = p->npair_pad - BL; pair0 >= 0; pair0 -= BL) { /* equator first */
     rec r;
     vd x[NB];
-    bool polar = p->pz[pair0 + BL / 2] < 0.5;
-    const double *A = AB[polar][0], *B = AB[polar][1];
-    ystart(&r, x, p, m, pair0, polar);
+    const double *A, *B;
+    ystart(&r, x, p, w, m, pair0, &A, &B);
     memset(w->acc, 0, (size_t)nb * NB * 8 * sizeof(vd));
     for (int kc0 = 0; kc0 < K; kc0 += CL) {
       if (nb == 1 && !r.scaled) { /* the rest in registers */
@@ -156,19 +154,14 @@ void gdl__synth_m0(const gdl_sht_plan *p, work *w, int m, bool neg, const double
     if (gdl__rec_all_scaled(&r)) break; /* nothing here, nor nearer the pole */
     for (int64_t c = 0; c < nb; c++) {
       double *lg = leg + c * p->nlr * ld * 2;
-      for (int b = 0; b < NB; b++) {
+      for (int b = 0; b < NB; b++) { /* north E + x O, south E - x O */
         const vd *s = w->acc + (c * NB + b) * 8;
-        for (int i = 0; i < VL; i++) {
-          int64_t q = pair0 + b * VL + i, rn = p->pn[q], rs = p->ps[q];
-          if (rn < 0) continue;
-          double xi = x[b][i], *o;
-          o = lg + 2 * (rn * ld + colp), o[0] = s[0][i] + xi * s[2][i], o[1] = s[1][i] + xi * s[3][i];
-          if (neg)
-            o = lg + 2 * (rn * ld + coln), o[0] = sgm * (s[4][i] + xi * s[6][i]), o[1] = sgm * (s[5][i] + xi * s[7][i]);
-          if (rs < 0) continue;
-          o = lg + 2 * (rs * ld + colp), o[0] = s[0][i] - xi * s[2][i], o[1] = s[1][i] - xi * s[3][i];
-          if (neg)
-            o = lg + 2 * (rs * ld + coln), o[0] = sgm * (s[4][i] - xi * s[6][i]), o[1] = sgm * (s[5][i] - xi * s[7][i]);
+        for (int h = 0; h < (neg ? 2 : 1); h++) {
+          const vd *e = s + 4 * h;
+          double sg = h ? sgm : 1;
+          vd v[4] = {sg * (e[0] + x[b] * e[2]), sg * (e[1] + x[b] * e[3]), sg * (e[0] - x[b] * e[2]),
+                     sg * (e[1] - x[b] * e[3])};
+          gdl__leg_put(p, lg, h ? coln : colp, pair0 + b * VL, v);
         }
       }
     }
@@ -204,9 +197,8 @@ static inline __attribute__((always_inline)) void adj_fused(const rec *r, int w,
 }
 
 void gdl__adj_m0(const gdl_sht_plan *p, work *w, int m, bool neg, const double *leg, double *alm, int64_t nb) {
-  int L = p->L, Lp = w->Lpad, W = neg ? 8 : 4;
-  double *d = w->beQ, *ia = w->ga, *g = w->cl, *AB[2][2] = {{w->al, w->beP}, {w->zA, w->zB}};
-  int K = ycoeffs(p->sqrt_tab, L, m, AB[0][0], AB[0][1], AB[1][0], AB[1][1], d, ia, g);
+  int L = p->L, Lp = w->Lpad, W = neg ? 8 : 4, K = ycoeffs(p, w, m);
+  const double *d = w->beQ, *ia = w->ga, *g = w->cl;
   int64_t L2 = (int64_t)L * L, ld = p->ldl, colp = m - p->mlo, coln = -m - p->mlo;
   double sgm = (m & 1) ? -1 : 1;
   /* acc[c][k][q], q < W: S re, S im, T re, T im of m, then of -m; G[c*NB + b][q]: the
@@ -216,26 +208,22 @@ void gdl__adj_m0(const gdl_sht_plan *p, work *w, int m, bool neg, const double *
   for (int64_t pair0 = p->npair_pad - BL; pair0 >= 0; pair0 -= BL) { /* equator first */
     rec r;
     vd x[NB];
-    bool polar = p->pz[pair0 + BL / 2] < 0.5;
-    const double *A = AB[polar][0], *B = AB[polar][1];
-    ystart(&r, x, p, m, pair0, polar);
+    const double *A, *B;
+    ystart(&r, x, p, w, m, pair0, &A, &B);
     for (int64_t c = 0; c < nb; c++) {
       const double *lg = leg + c * p->nlr * ld * 2;
       for (int b = 0; b < NB; b++) {
-        vd *gv = G[c * NB + b];
-        for (int q = 0; q < 8; q++) gv[q] = vsplat(0);
-        for (int i = 0; i < VL; i++) {
-          int64_t q = pair0 + b * VL + i, rn = p->pn[q], rs = p->ps[q];
-          if (rn < 0) continue;
-          double xi = x[b][i];
-          for (int h = 0; h < (neg ? 2 : 1); h++) {
-            int64_t col = h ? coln : colp;
-            double sg = h ? sgm : 1, zero[2] = {0, 0};
-            const double *fn = lg + 2 * (rn * ld + col), *fs = rs >= 0 ? lg + 2 * (rs * ld + col) : zero;
-            vd *o = gv + 4 * h;
-            o[0][i] = sg * (fn[0] + fs[0]), o[1][i] = sg * (fn[1] + fs[1]);
-            o[2][i] = sg * xi * (fn[0] - fs[0]), o[3][i] = sg * xi * (fn[1] - fs[1]);
+        vd *gv = G[c * NB + b], f[4];
+        for (int h = 0; h < 2; h++) {
+          double sg = h ? sgm : 1;
+          vd *o = gv + 4 * h;
+          if (h && !neg) {
+            o[0] = o[1] = o[2] = o[3] = vsplat(0);
+            continue;
           }
+          gdl__leg_get(p, lg, h ? coln : colp, pair0 + b * VL, f);
+          o[0] = sg * (f[0] + f[2]), o[1] = sg * (f[1] + f[3]);
+          o[2] = sg * x[b] * (f[0] - f[2]), o[3] = sg * x[b] * (f[1] - f[3]);
         }
       }
     }
