@@ -99,47 +99,61 @@ static inline int64_t mirror(const grid *g, int64_t i) {
 /* Buffers hold CH columns of N values, column q at buf + q N. */
 #define AT(buf, N, i, q) (buf)[(int64_t)(q) * (N) + (i)]
 
-/* rings -> extended circle; self-mirrored rings (poles) keep (1+p)/2 of the value. The
- * n rings and their mirrors are all N points, so only unused columns need zeros. Column
- * by column: the buffer's columns are N apart (a power of two for the Legendre rings,
- * where writing all CH at once made every store miss L1), the rings ld (odd lines). */
-static void extend(const grid *g, const double *leg, int64_t ld, int64_t j0, int nq,
-                   const double *par, fftw_complex *buf) {
+/* Two m columns share each FFT column. Every step between the rings is linear and
+ * commutes with the reflection t -> -t, and neighbouring m have opposite parities, so
+ * the sum of two extended columns goes through the steps at the cost of one, and each
+ * column comes back at the end as the part of the result with its own parity. Pair r
+ * of a chunk is columns j0 + 2r (parity p) and j0 + 2r + 1 (parity -p; absent when
+ * nq is odd and r is the last pair). */
+
+/* rings -> circle: column r = x_a + x_b with x[i] = s v_i, x[-i] = s p v_i, and at a
+ * self-mirrored ring (a pole) sp v_i for the even member of the pair (the odd one is 0
+ * there). The rings and their mirrors are all N points, so only unused columns need
+ * zeros. Column by column: the buffer's columns are N apart (a power of two for the
+ * Legendre rings, where writing all CH at once made every store miss L1). */
+static void pair_in(const grid *g, const double *leg, int64_t ld, int64_t j0, int nq, double p, double s,
+                    double sp, fftw_complex *buf) {
   int64_t N = g->N;
-  memset(buf + nq * N, 0, (size_t)((CH - nq) * N) * sizeof(fftw_complex));
-  for (int q = 0; q < nq; q++) {
-    double pr = par[q], ph = 0.5 * (1 + pr);
-    fftw_complex *col = buf + q * N;
-    const double *v = leg + 2 * (j0 + q);
+  int np = (nq + 1) / 2;
+  memset(buf + np * N, 0, (size_t)((CH - np) * N) * sizeof(fftw_complex));
+  for (int r = 0; r < np; r++) {
+    fftw_complex *col = buf + r * N;
+    const double *va = leg + 2 * (j0 + 2 * r), *vb = va + 2;
+    bool hb = 2 * r + 1 < nq;
     for (int64_t i = 0; i < g->n; i++) {
-      int64_t im = mirror(g, i);
-      double re = v[2 * i * ld], imv = v[2 * i * ld + 1];
+      int64_t im = mirror(g, i), o = 2 * i * ld;
+      double ar = va[o], ai = va[o + 1], br = hb ? vb[o] : 0, bi = hb ? vb[o + 1] : 0;
       if (im == i) {
-        col[i][0] = ph * re, col[i][1] = ph * imv;
+        col[i][0] = sp * (p > 0 ? ar : br), col[i][1] = sp * (p > 0 ? ai : bi);
       } else {
-        col[i][0] = re, col[i][1] = imv;
-        col[im][0] = pr * re, col[im][1] = pr * imv;
+        col[i][0] = s * (ar + br), col[i][1] = s * (ai + bi);
+        col[im][0] = s * p * (ar - br), col[im][1] = s * p * (ai - bi);
       }
     }
   }
 }
 
-/* adjoint of extend */
-static void fold(const grid *g, const fftw_complex *buf, double *leg, int64_t ld, int64_t j0, int nq,
-                 const double *par) {
+/* circle -> rings, splitting each column w by parity: v_a[i] = s (w_i + p w_-i),
+ * v_b[i] = s (w_i - p w_-i); at a pole sp w_i for the even member, 0 for the odd. */
+static void pair_out(const grid *g, const fftw_complex *buf, double *leg, int64_t ld, int64_t j0, int nq,
+                     double p, double s, double sp) {
   int64_t N = g->N;
-  for (int q = 0; q < nq; q++) {
-    double pr = par[q], ph = 0.5 * (1 + pr);
-    const fftw_complex *col = buf + q * N;
-    double *v = leg + 2 * (j0 + q);
+  for (int r = 0; r < (nq + 1) / 2; r++) {
+    const fftw_complex *col = buf + r * N;
+    double *va = leg + 2 * (j0 + 2 * r), *vb = va + 2;
+    bool hb = 2 * r + 1 < nq;
     for (int64_t i = 0; i < g->n; i++) {
-      int64_t im = mirror(g, i);
+      int64_t im = mirror(g, i), o = 2 * i * ld;
+      double ar, ai, br, bi;
       if (im == i) {
-        v[2 * i * ld] = ph * col[i][0], v[2 * i * ld + 1] = ph * col[i][1];
+        double wr = sp * col[i][0], wi = sp * col[i][1];
+        ar = p > 0 ? wr : 0, ai = p > 0 ? wi : 0, br = p > 0 ? 0 : wr, bi = p > 0 ? 0 : wi;
       } else {
-        v[2 * i * ld] = col[i][0] + pr * col[im][0];
-        v[2 * i * ld + 1] = col[i][1] + pr * col[im][1];
+        double er = s * col[i][0], ei = s * col[i][1], fr = s * p * col[im][0], fi = s * p * col[im][1];
+        ar = er + fr, ai = ei + fi, br = er - fr, bi = ei - fi;
       }
+      va[o] = ar, va[o + 1] = ai;
+      if (hb) vb[o] = br, vb[o + 1] = bi;
     }
   }
 }
@@ -168,18 +182,14 @@ static void weigh(fftw_complex *b, int64_t N, const double *w) {
     for (int64_t i = 0; i < N; i++) AT(b, N, i, q)[0] *= w[i], AT(b, N, i, q)[1] *= w[i];
 }
 
-static void parities(const gdl_sht_plan *p, int64_t j0, int nq, double *par) {
-  for (int q = 0; q < CH; q++) {
-    int64_t m = j0 + q + p->mlo;
-    par[q] = q < nq ? (((m + p->spin) & 1) ? -1 : 1) : 1;
-  }
-}
+/* parity (-1)^(m+s) of the first column of a chunk (chunks start at even offsets) */
+static double parity(const gdl_sht_plan *p, int64_t j0) { return ((j0 + p->mlo + p->spin) & 1) ? -1 : 1; }
 
 /* synthesis R_S: legL -> legT; with adjoint, R_S^H: legT -> legL */
 void gdl__rs_synth(const gdl_sht_plan *p, const double *legL, double *legT, int64_t nb, bool adjoint) {
   int L = p->L;
-  int64_t nm = p->nm, ld = p->ldl, nchunk = (nm + CH - 1) / CH;
-  grid gl = {L + 1, p->NL, true};
+  int64_t nm = p->nm, ld = p->ldl, nchunk = (nm + 2 * CH - 1) / (2 * CH);
+  grid gl = {L + 1, p->NL, true}, gt = {p->nt, p->Nt, p->npi};
   int64_t nmax = p->Nt > p->NL ? p->Nt : p->NL;
 #pragma omp parallel
   {
@@ -187,46 +197,36 @@ void gdl__rs_synth(const gdl_sht_plan *p, const double *legL, double *legT, int6
     fftw_complex *b = fftw_malloc((size_t)(nmax * CH) * sizeof(fftw_complex));
     fftw_complex *S = fftw_malloc((size_t)(gdl__dft_scratch(&p->pt_f) + 1) * sizeof(fftw_complex));
     GDL_ASSERT(a && b && S, "sht: out of memory");
-    double par[CH];
 #pragma omp for schedule(dynamic, 1)
     for (int64_t cj = 0; cj < nb * nchunk; cj++) {
-      int64_t c = cj / nchunk, j0 = (cj % nchunk) * CH;
-      int nq = (int)(nm - j0 < CH ? nm - j0 : CH);
-      parities(p, j0, nq, par);
-      const double *lL = legL + 2 * c * (L + 1) * ld;
-      const double *lT = legT + 2 * c * p->nt * ld;
+      int64_t c = cj / nchunk, j0 = (cj % nchunk) * 2 * CH;
+      int nq = (int)(nm - j0 < 2 * CH ? nm - j0 : 2 * CH);
+      double par = parity(p, j0);
+      double *lL = (double *)legL + 2 * c * (L + 1) * ld, *lT = legT + 2 * c * p->nt * ld;
       if (!adjoint) {
-        extend(&gl, lL, ld, j0, nq, par, a);
+        pair_in(&gl, lL, ld, j0, nq, par, 1, 1, a);
         fftw_execute_dft(p->pl_f, a, a);
         move(a, p->NL, b, p->Nt, L, 1.0 / p->NL, p->tph, 1);
         gdl__dft_exec(&p->pt_b, b, S);
-        for (int64_t i = 0; i < p->nt; i++)
-          for (int q = 0; q < nq; q++) {
-            ((double *)lT)[2 * (i * ld + j0 + q)] = AT(b, p->Nt, i, q)[0];
-            ((double *)lT)[2 * (i * ld + j0 + q) + 1] = AT(b, p->Nt, i, q)[1];
-          }
-      } else {
-        memset(b, 0, (size_t)(p->Nt * CH) * sizeof(fftw_complex));
-        for (int64_t i = 0; i < p->nt; i++)
-          for (int q = 0; q < nq; q++) {
-            AT(b, p->Nt, i, q)[0] = lT[2 * (i * ld + j0 + q)];
-            AT(b, p->Nt, i, q)[1] = lT[2 * (i * ld + j0 + q) + 1];
-          }
+        pair_out(&gt, b, lT, ld, j0, nq, par, 0.5, 1);
+      } else { /* the input made symmetric: (1 + p R) on the rings, poles counted twice */
+        pair_in(&gt, lT, ld, j0, nq, par, 1, 2, b);
         gdl__dft_exec(&p->pt_f, b, S);
         move(b, p->Nt, a, p->NL, L, 1.0 / p->NL, p->tph, -1);
         fftw_execute_dft(p->pl_b, a, a);
-        fold(&gl, a, (double *)lL, ld, j0, nq, par);
+        pair_out(&gl, a, lL, ld, j0, nq, par, 0.5, 0.5);
       }
     }
     fftw_free(a), fftw_free(b), fftw_free(S);
   }
 }
 
-/* analysis R_A: legT -> weighted legL; with adjoint, R_A^H: legL -> legT */
+/* analysis R_A: legT -> weighted legL; with adjoint, R_A^H: legL -> legT. The
+ * Legendre rings' weights: fw at the poles, 2 fw between (each stands for a mirror). */
 void gdl__rs_anal(const gdl_sht_plan *p, const double *in, double *out, int64_t nb, bool adjoint) {
   int L = p->L;
-  int64_t nm = p->nm, ld = p->ldl, nchunk = (nm + CH - 1) / CH, NL = p->NL, Nw = p->Nw, Nt = p->Nt;
-  grid gt = {p->nt, Nt, p->npi};
+  int64_t nm = p->nm, ld = p->ldl, nchunk = (nm + 2 * CH - 1) / (2 * CH), NL = p->NL, Nw = p->Nw, Nt = p->Nt;
+  grid gl = {L + 1, NL, true}, gt = {p->nt, Nt, p->npi};
   int64_t nmax = Nt > Nw ? Nt : Nw;
   double fw = (double)Nw / (double)NL;
 #pragma omp parallel
@@ -235,16 +235,15 @@ void gdl__rs_anal(const gdl_sht_plan *p, const double *in, double *out, int64_t 
     fftw_complex *b = fftw_malloc((size_t)(nmax * CH) * sizeof(fftw_complex));
     fftw_complex *S = fftw_malloc((size_t)(gdl__dft_scratch(&p->pt_f) + 1) * sizeof(fftw_complex));
     GDL_ASSERT(a && b && S, "sht: out of memory");
-    double par[CH];
 #pragma omp for schedule(dynamic, 1)
     for (int64_t cj = 0; cj < nb * nchunk; cj++) {
-      int64_t c = cj / nchunk, j0 = (cj % nchunk) * CH;
-      int nq = (int)(nm - j0 < CH ? nm - j0 : CH);
-      parities(p, j0, nq, par);
+      int64_t c = cj / nchunk, j0 = (cj % nchunk) * 2 * CH;
+      int nq = (int)(nm - j0 < 2 * CH ? nm - j0 : 2 * CH);
+      double par = parity(p, j0);
       if (!adjoint) {
         const double *lT = in + 2 * c * p->nt * ld;
         double *lL = out + 2 * c * (L + 1) * ld;
-        extend(&gt, lT, ld, j0, nq, par, a);
+        pair_in(&gt, lT, ld, j0, nq, par, 1, 1, a);
         gdl__dft_exec(&p->pt_f, a, S);
         move(a, Nt, b, Nw, L, 1.0 / Nt, p->tph, -1);
         fftw_execute_dft(p->pw_b, b, b);
@@ -252,24 +251,11 @@ void gdl__rs_anal(const gdl_sht_plan *p, const double *in, double *out, int64_t 
         fftw_execute_dft(p->pw_f, b, b);
         move(b, Nw, a, NL, L, 1.0 / Nw, NULL, 1);
         fftw_execute_dft(p->pl_b, a, a);
-        for (int64_t j = 0; j <= L; j++) {
-          double f = fw * ((j == 0 || j == L) ? 1 : 2);
-          for (int q = 0; q < nq; q++) {
-            lL[2 * (j * ld + j0 + q)] = f * AT(a, NL, j, q)[0];
-            lL[2 * (j * ld + j0 + q) + 1] = f * AT(a, NL, j, q)[1];
-          }
-        }
-      } else {
+        pair_out(&gl, a, lL, ld, j0, nq, par, fw, fw);
+      } else { /* symmetric input, as in R_S^H */
         const double *lL = in + 2 * c * (L + 1) * ld;
         double *lT = out + 2 * c * p->nt * ld;
-        memset(a, 0, (size_t)(NL * CH) * sizeof(fftw_complex));
-        for (int64_t j = 0; j <= L; j++) {
-          double f = fw * ((j == 0 || j == L) ? 1 : 2);
-          for (int q = 0; q < nq; q++) {
-            AT(a, NL, j, q)[0] = f * lL[2 * (j * ld + j0 + q)];
-            AT(a, NL, j, q)[1] = f * lL[2 * (j * ld + j0 + q) + 1];
-          }
-        }
+        pair_in(&gl, lL, ld, j0, nq, par, 2 * fw, 2 * fw, a);
         fftw_execute_dft(p->pl_f, a, a);
         move(a, NL, b, Nw, L, 1.0 / Nw, NULL, 1);
         fftw_execute_dft(p->pw_b, b, b);
@@ -277,7 +263,7 @@ void gdl__rs_anal(const gdl_sht_plan *p, const double *in, double *out, int64_t 
         fftw_execute_dft(p->pw_f, b, b);
         move(b, Nw, a, Nt, L, 1.0 / Nt, p->tph, 1);
         gdl__dft_exec(&p->pt_b, a, S);
-        fold(&gt, a, lT, ld, j0, nq, par);
+        pair_out(&gt, a, lT, ld, j0, nq, par, 0.5, 0.5);
       }
     }
     fftw_free(a), fftw_free(b), fftw_free(S);
