@@ -14,13 +14,13 @@ each case runs ROUNDS rounds of gdl then its peers, each round a median over a f
 repetitions, and the table keeps each side's fastest round: noise only adds time, and
 the two sides are measured in the same minutes.
 """
+import os
 import subprocess
 import sys
 import time
 
 import numpy as np
 import ducc0
-import healpy as hp
 
 try:
     import pyssht
@@ -64,22 +64,43 @@ def ducc_times(geom, L, spin, nth, reps):
     return ti, tf
 
 
+# healpy's OpenMP runtime reads OMP_NUM_THREADS once, when it loads: each healpy timing
+# runs in a fresh interpreter with the variable set (set after import, it is ignored
+# and healpy takes every core).
+HEALPY_TIMES = """
+import sys, time
+import numpy as np
+import healpy as hp
+L, spin, reps = (int(a) for a in sys.argv[1:4])
+nside, lmax = L // 2, L - 1
+rng = np.random.default_rng(0)
+n = hp.Alm.getsize(lmax)
+def med(f):
+    f()
+    t = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        f()
+        t.append(time.perf_counter() - t0)
+    return 1e3 * float(np.median(t))
+if spin == 0:
+    alm = rng.standard_normal(n) + 0j
+    m = hp.alm2map(alm, nside, lmax=lmax)
+    ti, tf = med(lambda: hp.alm2map(alm, nside, lmax=lmax)), med(lambda: hp.map2alm(m, lmax=lmax, iter=0))
+else:
+    alms = [rng.standard_normal(n) + 0j for _ in range(2)]
+    m = hp.alm2map_spin(alms, nside, spin, lmax)
+    ti = med(lambda: hp.alm2map_spin(alms, nside, spin, lmax))
+    tf = med(lambda: hp.map2alm_spin(m, spin, lmax=lmax))
+print(ti, tf)
+"""
+
+
 def healpy_times(L, spin, nth, reps):
-    import os
-    os.environ["OMP_NUM_THREADS"] = str(nth)
-    nside, lmax = L // 2, L - 1
-    n = hp.Alm.getsize(lmax)
-    if spin == 0:
-        alm = rng.standard_normal(n) + 0j
-        m = hp.alm2map(alm, nside, lmax=lmax)
-        ti = med(lambda: hp.alm2map(alm, nside, lmax=lmax), reps)
-        tf = med(lambda: hp.map2alm(m, lmax=lmax, iter=0), reps)
-    else:
-        alms = [rng.standard_normal(n) + 0j for _ in range(2)]
-        m = hp.alm2map_spin(alms, nside, spin, lmax)
-        ti = med(lambda: hp.alm2map_spin(alms, nside, spin, lmax), reps)
-        tf = med(lambda: hp.map2alm_spin(m, spin, lmax=lmax), reps)
-    return ti, tf
+    env = dict(os.environ, OMP_NUM_THREADS=str(nth))
+    out = subprocess.run([sys.executable, "-c", HEALPY_TIMES, str(L), str(spin), str(reps)], env=env,
+                         capture_output=True, text=True, check=True).stdout.split()
+    return float(out[0]), float(out[1])
 
 
 def ssht_times(L, spin, reps):
