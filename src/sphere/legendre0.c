@@ -95,6 +95,32 @@ static inline __attribute__((always_inline)) void synth_fused(const rec *r, int 
     for (int q = 0; q < w; q++) s[(v0 + v) * 8 + q] = S[v][q];
 }
 
+/* A chunk's sums, s[b*8 + q] += sum_j lam[j][b] cf[j*w + q]: w is a constant at each
+ * call, so the accumulators stay in registers (with w a variable they went through
+ * memory, a store-to-load chain each step: 3x the cost of the fused kernel's step). */
+static inline __attribute__((always_inline)) void synth_chunk(vd (*lam)[NB], const double *f, int w, vd *s) {
+  if (w == 4) { /* the block's 16 sums at once: 16 independent chains */
+    vd t[NB][4];
+    for (int b = 0; b < NB; b++)
+      for (int q = 0; q < 4; q++) t[b][q] = s[b * 8 + q];
+    for (int j = 0; j < CL; j++)
+      for (int q = 0; q < 4; q++) {
+        vd c = vsplat(f[j * 4 + q]);
+        for (int b = 0; b < NB; b++) t[b][q] += lam[j][b] * c;
+      }
+    for (int b = 0; b < NB; b++)
+      for (int q = 0; q < 4; q++) s[b * 8 + q] = t[b][q];
+    return;
+  }
+  for (int b = 0; b < NB; b++) { /* +m and -m: a vector's 8 sums at a time */
+    vd t[8];
+    for (int q = 0; q < 8; q++) t[q] = s[b * 8 + q];
+    for (int j = 0; j < CL; j++)
+      for (int q = 0; q < 8; q++) t[q] += lam[j][b] * f[j * 8 + q];
+    for (int q = 0; q < 8; q++) s[b * 8 + q] = t[q];
+  }
+}
+
 void gdl__synth_m0(const gdl_sht_plan *p, work *w, int m, bool neg, const double *alm, double *leg, int64_t nb) {
   int L = p->L, Lp = w->Lpad, W = neg ? 8 : 4, K = ycoeffs(p, w, m);
   const double *d = w->beQ, *ia = w->ga, *g = w->cl;
@@ -140,15 +166,8 @@ void gdl__synth_m0(const gdl_sht_plan *p, work *w, int m, bool neg, const double
       if (!gdl__rec_chunk(&r, kc0, 0, K, A, B, w->lamP)) continue; /* all below 2^-60 */
       for (int64_t c = 0; c < nb; c++) {
         const double *f = w->cf + c * 8 * Lp + kc0 * W;
-        for (int b = 0; b < NB; b++) {
-          vd *s = w->acc + (c * NB + b) * 8, t[8];
-          for (int q = 0; q < W; q++) t[q] = s[q];
-          for (int j = 0; j < CL; j++) {
-            vd P = w->lamP[j][b];
-            for (int q = 0; q < W; q++) t[q] += P * f[j * W + q];
-          }
-          for (int q = 0; q < W; q++) s[q] = t[q];
-        }
+        if (neg) synth_chunk(w->lamP, f, 8, w->acc + c * NB * 8);
+        else synth_chunk(w->lamP, f, 4, w->acc + c * NB * 8);
       }
     }
     if (gdl__rec_all_scaled(&r)) break; /* nothing here, nor nearer the pole */

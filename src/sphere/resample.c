@@ -13,7 +13,9 @@
  *              exact to degree 2L), keep |k| < L (lam has no other frequencies) and
  *              return to the Legendre rings, where a = sum_j W_j lam(t_j).
  * Every step (mirror, FFT, spectrum move, weights, fold) has its adjoint, and the
- * adjoint chains run the steps backwards. */
+ * adjoint chains run the steps backwards. The adjoint of the mirror, restricted to a
+ * parity, is (1 + p R) applied first: the adjoint chains symmetrise their input and
+ * halve at the end, which lets them pair columns too (below). */
 #include <stdlib.h>
 
 #include "sphere/sphere_internal.h"
