@@ -371,6 +371,7 @@ void gdl__leg_work_init(work *w, int L, int64_t nb, bool analysis) {
   w->lamP = gdl__scratch(4, 2 * CL * NB * sizeof(vd));
   size_t nacc = analysis ? (size_t)nb * Lp * 8 + (size_t)nb * NB * 8 : (size_t)nb * NB * 16;
   w->acc = gdl__scratch(5, nacc * sizeof(vd));
+  w->ab = gdl__scratch(6, (size_t)(nb * gdl__group_stride(L)) * sizeof(double));
   w->beP = w->al + Lp, w->beQ = w->al + 2 * Lp, w->ga = w->al + 3 * Lp, w->cl = w->al + 4 * Lp;
   w->zA = w->al + 5 * Lp, w->zB = w->al + 6 * Lp;
   w->lamQ = w->lamP + CL;
@@ -379,7 +380,7 @@ void gdl__leg_work_init(work *w, int L, int64_t nb, bool analysis) {
 /* ---- synthesis ------------------------------------------------------------------- */
 
 /* One m >= 0 (and -m when neg), spin s != 0: all blocks of ring pairs, all maps. */
-static void synth_m(const gdl_sht_plan *p, work *w, int m, bool neg, const double *alm, double *leg,
+static void synth_m(const gdl_sht_plan *p, work *w, int m, bool neg, const double *am, double *leg,
                     int64_t nb) {
   int L = p->L, s = p->spin, Lp = w->Lpad;
   const start_info *st = p->starts, sP = st[2 * m], sQ = st[2 * m + 1];
@@ -387,19 +388,15 @@ static void synth_m(const gdl_sht_plan *p, work *w, int m, bool neg, const doubl
   if (l0 >= L) return; /* leg already zero */
   coeffs_scaled(p->sqrt_tab, L, m, -s, l0, w->al, w->beP, w->ga, w->cl);
   for (int l = l0; l < L - 1; l++) w->beQ[l] = -w->beP[l];
-  int64_t L2 = (int64_t)L * L;
   const double *cl = w->cl;
-  /* gather coefficients: cf[c][0..3][l] */
+  /* coefficients: cf[c][0..3][l] */
   for (int64_t c = 0; c < nb; c++) {
     double *f = w->cf + c * 4 * Lp;
+    const double *a = am + c * gdl__group_stride(L), *b = a + 2 * L;
     memset(f, 0, 4 * (size_t)Lp * sizeof(double));
     for (int l = l0; l < L; l++) {
-      const double *a = alm + 2 * (c * L2 + gdl__lm(l, m));
-      f[l] = cl[l] * a[0], f[Lp + l] = cl[l] * a[1];
-      if (neg) {
-        const double *b = alm + 2 * (c * L2 + gdl__lm(l, -m));
-        f[2 * Lp + l] = cl[l] * b[0], f[3 * Lp + l] = cl[l] * b[1];
-      }
+      f[l] = cl[l] * a[2 * l], f[Lp + l] = cl[l] * a[2 * l + 1];
+      if (neg) f[2 * Lp + l] = cl[l] * b[2 * l], f[3 * Lp + l] = cl[l] * b[2 * l + 1];
     }
   }
   int64_t colp = m - p->mlo, coln = -m - p->mlo;
@@ -481,6 +478,25 @@ static void synth_m(const gdl_sht_plan *p, work *w, int m, bool neg, const doubl
   }
 }
 
+/* Group g's coefficients (m in [g, g + MG), rows l >= max(m, |s|)) between the caller's
+ * array and w->ab; -m on complex plans. */
+static void group_copy(const gdl_sht_plan *p, double *alm, double *ab, int64_t nb, int g, bool to_ab) {
+  int L = p->L, s = abs(p->spin);
+  int64_t L2 = (int64_t)L * L, gs = gdl__group_stride(L);
+  for (int64_t c = 0; c < nb; c++)
+    for (int l = g > s ? g : s; l < L; l++) {
+      double *row = alm + 2 * (c * L2 + (int64_t)l * l + l);
+      for (int m = g; m < g + MG && m <= l; m++) {
+        double *a = ab + c * gs + (int64_t)(m - g) * 4 * L + 2 * l, *b = a + 2 * L;
+        if (to_ab) a[0] = row[2 * m], a[1] = row[2 * m + 1];
+        else row[2 * m] = a[0], row[2 * m + 1] = a[1];
+        if (p->real || m == 0) continue;
+        if (to_ab) b[0] = row[-2 * m], b[1] = row[-2 * m + 1];
+        else row[-2 * m] = b[0], row[-2 * m + 1] = b[1];
+      }
+    }
+}
+
 void gdl__leg_synth(const gdl_sht_plan *p, const double *alm, double *leg, int64_t nb) {
   gdl__zero(leg, sizeof(double) * (size_t)(nb * p->nlr * p->ldl) * 2);
   int L = p->L;
@@ -488,11 +504,15 @@ void gdl__leg_synth(const gdl_sht_plan *p, const double *alm, double *leg, int64
   {
     work w;
     gdl__leg_work_init(&w, L, nb, false);
-/* chunks of 8 m: neighbouring columns of leg share cache lines */
-#pragma omp for schedule(dynamic, 8)
-    for (int m = 0; m < L; m++) {
-      if (p->spin == 0) gdl__synth_m0(p, &w, m, !p->real && m > 0, alm, leg, nb);
-      else synth_m(p, &w, m, !p->real && m > 0, alm, leg, nb);
+/* groups of MG m: neighbouring columns of leg share cache lines, rows of alm too */
+#pragma omp for schedule(dynamic, 1)
+    for (int g = 0; g < L; g += MG) {
+      group_copy(p, (double *)alm, w.ab, nb, g, true);
+      for (int m = g; m < g + MG && m < L; m++) {
+        const double *am = w.ab + (int64_t)(m - g) * 4 * L;
+        if (p->spin == 0) gdl__synth_m0(p, &w, m, !p->real && m > 0, am, leg, nb);
+        else synth_m(p, &w, m, !p->real && m > 0, am, leg, nb);
+      }
     }
   }
 }
@@ -501,12 +521,11 @@ void gdl__leg_synth(const gdl_sht_plan *p, const double *alm, double *leg, int64
 
 /*   a_lm   += P_l u  + (-1)^l Q_l v,   u = (-1)^s F_m(t),   v = (-1)^(s+m) F_m(pi-t)
  *   a_l,-m += Q_l u' + (-1)^l P_l v',  u' = (-1)^m F_-m(t), v' = F_-m(pi-t)        */
-static void adj_m(const gdl_sht_plan *p, work *w, int m, bool neg, const double *leg, double *alm,
+static void adj_m(const gdl_sht_plan *p, work *w, int m, bool neg, const double *leg, double *am,
                   int64_t nb) {
   int L = p->L, s = p->spin, Lp = w->Lpad;
   const start_info *st = p->starts, sP = st[2 * m], sQ = st[2 * m + 1];
   int l0 = sP.l0;
-  int64_t L2 = (int64_t)L * L;
   if (l0 >= L) return;
   coeffs_scaled(p->sqrt_tab, L, m, -s, l0, w->al, w->beP, w->ga, w->cl);
   for (int l = l0; l < L - 1; l++) w->beQ[l] = -w->beP[l];
@@ -565,13 +584,10 @@ static void adj_m(const gdl_sht_plan *p, work *w, int m, bool neg, const double 
   }
   for (int64_t c = 0; c < nb; c++) {
     const vd *acc = w->acc + c * Lp * 4;
+    double *a = am + c * gdl__group_stride(L), *b = a + 2 * L;
     for (int l = l0; l < L; l++) {
-      double *a = alm + 2 * (c * L2 + gdl__lm(l, m));
-      a[0] = w->cl[l] * hsum(acc[l * 4]), a[1] = w->cl[l] * hsum(acc[l * 4 + 1]);
-      if (neg) {
-        a = alm + 2 * (c * L2 + gdl__lm(l, -m));
-        a[0] = w->cl[l] * hsum(acc[l * 4 + 2]), a[1] = w->cl[l] * hsum(acc[l * 4 + 3]);
-      }
+      a[2 * l] = w->cl[l] * hsum(acc[l * 4]), a[2 * l + 1] = w->cl[l] * hsum(acc[l * 4 + 1]);
+      if (neg) b[2 * l] = w->cl[l] * hsum(acc[l * 4 + 2]), b[2 * l + 1] = w->cl[l] * hsum(acc[l * 4 + 3]);
     }
   }
 }
@@ -585,11 +601,15 @@ void gdl__leg_adjoint(const gdl_sht_plan *p, const double *leg, double *alm, int
   {
     work w;
     gdl__leg_work_init(&w, L, nb, true);
-/* chunks of 8 m: neighbouring columns of leg share cache lines */
-#pragma omp for schedule(dynamic, 8)
-    for (int m = 0; m < L; m++) {
-      if (p->spin == 0) gdl__adj_m0(p, &w, m, !p->real && m > 0, leg, alm, nb);
-      else adj_m(p, &w, m, !p->real && m > 0, leg, alm, nb);
+/* groups of MG m: neighbouring columns of leg share cache lines, rows of alm too */
+#pragma omp for schedule(dynamic, 1)
+    for (int g = 0; g < L; g += MG) {
+      for (int m = g; m < g + MG && m < L; m++) {
+        double *am = w.ab + (int64_t)(m - g) * 4 * L;
+        if (p->spin == 0) gdl__adj_m0(p, &w, m, !p->real && m > 0, leg, am, nb);
+        else adj_m(p, &w, m, !p->real && m > 0, leg, am, nb);
+      }
+      group_copy(p, alm, w.ab, nb, g, false);
     }
   }
 }

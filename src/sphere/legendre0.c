@@ -121,31 +121,24 @@ static inline __attribute__((always_inline)) void synth_chunk(vd (*lam)[NB], con
   }
 }
 
-void gdl__synth_m0(const gdl_sht_plan *p, work *w, int m, bool neg, const double *alm, double *leg, int64_t nb) {
+void gdl__synth_m0(const gdl_sht_plan *p, work *w, int m, bool neg, const double *am, double *leg, int64_t nb) {
   int L = p->L, Lp = w->Lpad, W = neg ? 8 : 4, K = ycoeffs(p, w, m);
   const double *d = w->beQ, *ia = w->ga, *g = w->cl;
-  int64_t L2 = (int64_t)L * L, ld = p->ldl, colp = m - p->mlo, coln = -m - p->mlo;
+  int64_t ld = p->ldl, colp = m - p->mlo, coln = -m - p->mlo;
   double sgm = (m & 1) ? -1 : 1;
   /* cf[c][k][q], q < W: e re, e im, o re, o im of m, then of -m; zero from K on */
   for (int64_t c = 0; c < nb; c++) {
     double *f = w->cf + c * 8 * Lp;
     memset(f, 0, (size_t)(K + CL) * W * sizeof(double));
     for (int h = 0; h < (neg ? 2 : 1); h++) {
-      int mm = h ? -m : m;
+      const double *a = am + c * gdl__group_stride(L) + 2 * h * L; /* a_{l, +-m} at a + 2 l */
       double *e = f + 4 * h;
       for (int k = 0; k < K; k++) {
         int l = m + 2 * k;
-        const double *a0 = alm + 2 * (c * L2 + gdl__lm(l, mm));
-        double er = ia[l] * a0[0], ei = ia[l] * a0[1];
-        if (l + 2 < L) {
-          const double *a2 = alm + 2 * (c * L2 + gdl__lm(l + 2, mm));
-          er += g[l + 2] * ia[l + 2] * a2[0], ei += g[l + 2] * ia[l + 2] * a2[1];
-        }
+        double er = ia[l] * a[2 * l], ei = ia[l] * a[2 * l + 1];
+        if (l + 2 < L) er += g[l + 2] * ia[l + 2] * a[2 * l + 4], ei += g[l + 2] * ia[l + 2] * a[2 * l + 5];
         e[k * W] = d[k] * er, e[k * W + 1] = d[k] * ei;
-        if (l + 1 < L) {
-          const double *a1 = alm + 2 * (c * L2 + gdl__lm(l + 1, mm));
-          e[k * W + 2] = d[k] * a1[0], e[k * W + 3] = d[k] * a1[1];
-        }
+        if (l + 1 < L) e[k * W + 2] = d[k] * a[2 * l + 2], e[k * W + 3] = d[k] * a[2 * l + 3];
       }
     }
   }
@@ -215,10 +208,10 @@ static inline __attribute__((always_inline)) void adj_fused(const rec *r, int w,
       for (int v = 0; v < NB; v++) acc[k * w + q] += b[v] * G[v][q];
 }
 
-void gdl__adj_m0(const gdl_sht_plan *p, work *w, int m, bool neg, const double *leg, double *alm, int64_t nb) {
+void gdl__adj_m0(const gdl_sht_plan *p, work *w, int m, bool neg, const double *leg, double *am, int64_t nb) {
   int L = p->L, Lp = w->Lpad, W = neg ? 8 : 4, K = ycoeffs(p, w, m);
   const double *d = w->beQ, *ia = w->ga, *g = w->cl;
-  int64_t L2 = (int64_t)L * L, ld = p->ldl, colp = m - p->mlo, coln = -m - p->mlo;
+  int64_t ld = p->ldl, colp = m - p->mlo, coln = -m - p->mlo;
   double sgm = (m & 1) ? -1 : 1;
   /* acc[c][k][q], q < W: S re, S im, T re, T im of m, then of -m; G[c*NB + b][q]: the
    * ring pairs' F(t) + F(pi - t) and x (F(t) - F(pi - t)) in the same order */
@@ -271,19 +264,15 @@ void gdl__adj_m0(const gdl_sht_plan *p, work *w, int m, bool neg, const double *
   for (int64_t c = 0; c < nb; c++) {
     const vd *acc = w->acc + c * Lp * 8;
     for (int h = 0; h < (neg ? 2 : 1); h++) {
-      int mm = h ? -m : m;
+      double *a = am + c * gdl__group_stride(L) + 2 * h * L; /* a_{l, +-m} at a + 2 l */
       double pr = 0, pi = 0; /* S_{k-1} */
       for (int k = 0; k < K; k++) {
         int l = m + 2 * k;
         const vd *t = acc + k * W + 4 * h;
         double sr = d[k] * hsum(t[0]), si = d[k] * hsum(t[1]);
-        double *a = alm + 2 * (c * L2 + gdl__lm(l, mm));
-        a[0] = ia[l] * (sr + g[l] * pr), a[1] = ia[l] * (si + g[l] * pi);
+        a[2 * l] = ia[l] * (sr + g[l] * pr), a[2 * l + 1] = ia[l] * (si + g[l] * pi);
         pr = sr, pi = si;
-        if (l + 1 < L) {
-          a = alm + 2 * (c * L2 + gdl__lm(l + 1, mm));
-          a[0] = d[k] * hsum(t[2]), a[1] = d[k] * hsum(t[3]);
-        }
+        if (l + 1 < L) a[2 * l + 2] = d[k] * hsum(t[2]), a[2 * l + 3] = d[k] * hsum(t[3]);
       }
     }
   }
