@@ -163,8 +163,8 @@ void gdl__rec_start(rec *r, const gdl_sht_plan *p, const start_info *si, int64_t
 
 /* Writes lam_l for l in [lc0, lc0 + CL) into lam[j][b] (zero below l0 and at or
  * above L, zero while scaled) and advances the recursion. While some lane is
- * scaled, its outputs are masked and the rescale check runs every 8 steps (the
- * values grow by less than 2^17 a step, so 2^400 * 2^136 stays finite). Returns
+ * scaled, its outputs are masked and the rescale check runs every CHECK steps (the
+ * values grow by less than 2^17 a step, so BIG 2^(17 CHECK) = 2^400 stays finite). Returns
  * false when every value written is a masked zero: the caller's sums can skip it. */
 bool gdl__rec_chunk(rec *r, int lc0, int l0, int L, const double *al, const double *be,
                       vd (*lam)[NB]) {
@@ -202,19 +202,13 @@ bool gdl__rec_chunk(rec *r, int lc0, int l0, int L, const double *al, const doub
     while (j < CL && lc0 + j < L) {
       vl k0 = r->kp[0] == 0, k1 = r->kp[1] == 0, k2 = r->kp[2] == 0, k3 = r->kp[3] == 0;
       nonzero |= any_lane(k0 | k1 | k2 | k3);
-      for (int e = j + 8; j < e && j < CL && lc0 + j < L; j++)
+      for (int e = j + CHECK; j < e && j < CL && lc0 + j < L; j++)
         STEP(vand(b0, k0), vand(b1, k1), vand(b2, k2), vand(b3, k3))
-      vd *P0[NB] = {&a0, &a1, &a2, &a3}, *P1[NB] = {&b0, &b1, &b2, &b3};
-      bool any = false;
-      for (int b = 0; b < NB; b++) {
-        vd v = *P1[b];
-        vl big = (r->kp[b] < 0) & ((v > BIG) | (v < -BIG));
-        *P0[b] = vsel(big, *P0[b] * SMALL, *P0[b]);
-        *P1[b] = vsel(big, v * SMALL, v);
-        r->kp[b] = vsel(big, r->kp[b] + 1, r->kp[b]);
-        any |= any_lane(r->kp[b] < 0);
-      }
-      r->scaled = any;
+      r->p0[0] = a0, r->p0[1] = a1, r->p0[2] = a2, r->p0[3] = a3;
+      r->p1[0] = b0, r->p1[1] = b1, r->p1[2] = b2, r->p1[3] = b3;
+      gdl__rec_rescale(r);
+      a0 = r->p0[0], a1 = r->p0[1], a2 = r->p0[2], a3 = r->p0[3];
+      b0 = r->p1[0], b1 = r->p1[1], b2 = r->p1[2], b3 = r->p1[3];
     }
   }
 #undef STEP

@@ -13,9 +13,10 @@ typedef long long vl __attribute__((vector_size(64)));
 #define CL 32
 
 /* Values below 2^-TINY count as zero while they carry an extended exponent. The
- * recursion checks for rescaling every 8 steps and grows by less than 2^17 a step, so a
- * value still counted as zero stays below 2^(-TINY + 136) = 2^-60 (ducc's ftol): no
- * value above 2^-60 is ever dropped. */
+ * recursion checks for rescaling every CHECK steps and grows by less than 2^17 a step,
+ * so a value still counted as zero stays below 2^(-TINY + 17 CHECK) = 2^-60 (ducc's
+ * ftol): no value above 2^-60 is ever dropped. */
+#define CHECK 8
 #define TINY 196
 #define UNIT 460
 #define BIG 0x1p264     /* 2^(UNIT - TINY): scaled values beyond this move up one unit */
@@ -74,6 +75,21 @@ static inline void gdl__leg_put(const gdl_sht_plan *p, double *lg, int64_t col, 
     o = lg + 2 * (rs * p->ldl + col);
     o[0] = v[2][i], o[1] = v[3][i];
   }
+}
+
+/* The rescale check on the state in r: lanes still scaled whose value passed BIG move
+ * up one unit; r->scaled says whether any lane is still scaled. */
+static inline void gdl__rec_rescale(rec *r) {
+  bool any = false;
+  for (int b = 0; b < NB; b++) {
+    vd v = r->p1[b];
+    vl big = (r->kp[b] < 0) & ((v > BIG) | (v < -BIG));
+    r->p0[b] = vsel(big, r->p0[b] * SMALL, r->p0[b]);
+    r->p1[b] = vsel(big, v * SMALL, v);
+    r->kp[b] = vsel(big, r->kp[b] + 1, r->kp[b]);
+    any |= any_lane(r->kp[b] < 0);
+  }
+  r->scaled = any;
 }
 
 /* every lane still below 2^-TINY after the last l: the block contributed nothing */
