@@ -291,7 +291,7 @@ static inline __attribute__((always_inline)) void fused_synth_2v(const rec *rp, 
  *   acc[l*4 + 0..1] += P (u re, u im) + (-1)^l Q (v re, v im)
  *   acc[l*4 + 2..3] += Q (u' re, u' im) + (-1)^l P (v' re, v' im)    (neg)
  * X: u, v, u', v' per vector as adj_m gathers them. */
-static inline __attribute__((always_inline)) void fused_adjoint_gen(const rec *rp, const rec *rq, int l, int L,
+static inline __attribute__((always_inline)) void fused_adjoint_gen(rec *rp, rec *rq, int l, int L,
                                                                     const double *al, const double *beP,
                                                                     const double *beQ, const vd (*X)[8], vd *acc,
                                                                     bool neg) {
@@ -350,6 +350,34 @@ static inline __attribute__((always_inline)) void fused_adjoint_gen(const rec *r
   if (l < L) GEN_SUM(Xe, pb0, pb1, pb2, pb3, qb0, qb1, qb2, qb3, l);
 #undef GEN_SUM
 #undef GEN_REC
+  /* the state, for a caller that goes on (ending at an even l, so after no lone step) */
+  rp->p0[0] = pa0, rp->p0[1] = pa1, rp->p0[2] = pa2, rp->p0[3] = pa3;
+  rp->p1[0] = pb0, rp->p1[1] = pb1, rp->p1[2] = pb2, rp->p1[3] = pb3;
+  rq->p0[0] = qa0, rq->p0[1] = qa1, rq->p0[2] = qa2, rq->p0[3] = qa3;
+  rq->p1[0] = qb0, rq->p1[1] = qb1, rq->p1[2] = qb2, rq->p1[3] = qb3;
+}
+
+/* A block's scaled phase for one map, up to even l (see gdl__rec_active): P multiplies
+ * X[.][0, 1, 6, 7], Q X[.][2..5]. Returns the first l of the unscaled rest. */
+static int adj_scaled_gen(rec *rp, rec *rq, int l, int L, const double *al, const double *beP,
+                          const double *beQ, const vd (*X)[8], vd *acc, bool neg) {
+  while ((rp->scaled || rq->scaled) && l < L) {
+    int e = (l & ~1) + CHECK < L ? (l & ~1) + CHECK : L;
+    vl aP[NB], aQ[NB];
+    bool some = gdl__rec_active(rp, aP) | gdl__rec_active(rq, aQ);
+    if (!some) {
+      gdl__rec_steps(rp, l, e, al, beP), gdl__rec_steps(rq, l, e, al, beQ);
+    } else {
+      vd Xm[NB][8];
+      for (int b = 0; b < NB; b++)
+        for (int q = 0; q < 8; q++) Xm[b][q] = vand(X[b][q], (q < 2 || q > 5) ? aP[b] : aQ[b]);
+      if (neg) fused_adjoint_gen(rp, rq, l, e, al, beP, beQ, (const vd(*)[8])Xm, acc, true);
+      else fused_adjoint_gen(rp, rq, l, e, al, beP, beQ, (const vd(*)[8])Xm, acc, false);
+    }
+    l = e;
+    gdl__rec_rescale(rp), gdl__rec_rescale(rq);
+  }
+  return l;
 }
 
 /* ---- per-thread workspace --------------------------------------------------------- */
@@ -548,14 +576,15 @@ static void adj_m(const gdl_sht_plan *p, work *w, int m, bool neg, const double 
         }
       }
     }
+    if (nb == 1) { /* one map: everything in registers, the scaled phase masked */
+      const vd(*X0)[8] = (const vd(*)[8])X;
+      int l = adj_scaled_gen(&rp, &rq, l0, L, w->al, w->beP, w->beQ, X0, w->acc, neg);
+      if (l < L && neg) fused_adjoint_gen(&rp, &rq, l, L, w->al, w->beP, w->beQ, X0, w->acc, true);
+      else if (l < L) fused_adjoint_gen(&rp, &rq, l, L, w->al, w->beP, w->beQ, X0, w->acc, false);
+      if (gdl__rec_all_scaled(&rp) && gdl__rec_all_scaled(&rq)) break; /* nothing here, nor nearer the pole */
+      continue;
+    }
     for (int lc0 = l0 & ~1; lc0 < L; lc0 += CL) {
-      if (nb == 1 && !rp.scaled && !rq.scaled) { /* the rest in registers */
-        int l = lc0 > l0 ? lc0 : l0;
-        const vd(*X0)[8] = (const vd(*)[8])X;
-        if (neg) fused_adjoint_gen(&rp, &rq, l, L, w->al, w->beP, w->beQ, X0, w->acc, true);
-        else fused_adjoint_gen(&rp, &rq, l, L, w->al, w->beP, w->beQ, X0, w->acc, false);
-        break;
-      }
       bool nonzero = gdl__rec_chunk(&rp, lc0, l0, L, w->al, w->beP, w->lamP);
       nonzero |= gdl__rec_chunk(&rq, lc0, l0, L, w->al, w->beQ, w->lamQ);
       if (!nonzero) continue; /* still below 2^-60 on every ring: adds nothing */

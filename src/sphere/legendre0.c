@@ -209,41 +209,15 @@ static inline __attribute__((always_inline)) void adj_fused(rec *r, int w, int k
   for (int v = 0; v < NB; v++) r->p0[v] = a[v], r->p1[v] = b[v]; /* (after an even count of steps) */
 }
 
-/* The recursion alone, k0 to k1 (an even count), for the block's vectors */
-static inline void rec_steps(rec *r, int k0, int k1, const double *A, const double *B) {
-  vd y[NB], a[NB], b[NB];
-  for (int v = 0; v < NB; v++) y[v] = r->x[v], a[v] = r->p0[v], b[v] = r->p1[v];
-  for (int k = k0; k < k1; k++) {
-    vd Ak = vsplat(A[k]), Bk = vsplat(B[k]);
-    for (int v = 0; v < NB; v++) {
-      vd t = (Ak * y[v] + Bk) * b[v] - a[v];
-      a[v] = b[v], b[v] = t;
-    }
-  }
-  for (int v = 0; v < NB; v++) r->p0[v] = a[v], r->p1[v] = b[v];
-}
-
-/* The lanes that count (their value no longer scaled) at the start of a group of
- * steps; false when none does. */
-static inline bool active(const rec *r, vl *act) {
-  vl some = {0};
-  for (int v = 0; v < NB; v++) act[v] = r->kp[v] == 0, some |= act[v];
-  return any_lane(some);
-}
-
-/* A block's scaled phase for one map, CHECK steps at a time (the rescale check's
- * period, as in gdl__rec_chunk): where some lane counts, the fused sums with the scaled
- * lanes' G zeroed; where none does, the recursion alone. Returns the first k of the
- * unscaled rest. (Against the chunks of gdl__rec_chunk and stored lam values: the
- * forward 4-6% faster at L = 512-2048; the same for the synthesis, masking mu each step,
- * measured no faster.) */
+/* A block's scaled phase for one map (see gdl__rec_active); returns the first k of
+ * the unscaled rest. */
 static int adj_scaled(rec *r, int w, int K, const double *A, const double *B, const vd (*G)[8], vd *acc) {
   int k = 0;
   while (r->scaled && k < K) {
     int ke = k + CHECK < K ? k + CHECK : K;
     vl act[NB];
-    if (!active(r, act)) {
-      rec_steps(r, k, ke, A, B);
+    if (!gdl__rec_active(r, act)) {
+      gdl__rec_steps(r, k, ke, A, B);
     } else {
       vd Gm[NB][8];
       for (int v = 0; v < NB; v++)
