@@ -414,11 +414,11 @@ static void synth_m(const gdl_sht_plan *p, work *w, int m, bool neg, const doubl
   /* coefficients: cf[c][0..3][l] */
   for (int64_t c = 0; c < nb; c++) {
     double *f = w->cf + c * 4 * Lp;
-    const double *a = am + c * gdl__group_stride(L), *b = a + 2 * L;
+    const double *a = am + c * gdl__group_stride(L), *b = a + 2 * MG;
     memset(f, 0, 4 * (size_t)Lp * sizeof(double));
     for (int l = l0; l < L; l++) {
-      f[l] = cl[l] * a[2 * l], f[Lp + l] = cl[l] * a[2 * l + 1];
-      if (neg) f[2 * Lp + l] = cl[l] * b[2 * l], f[3 * Lp + l] = cl[l] * b[2 * l + 1];
+      f[l] = cl[l] * a[GROW * l], f[Lp + l] = cl[l] * a[GROW * l + 1];
+      if (neg) f[2 * Lp + l] = cl[l] * b[GROW * l], f[3 * Lp + l] = cl[l] * b[GROW * l + 1];
     }
   }
   int64_t colp = m - p->mlo, coln = -m - p->mlo;
@@ -507,12 +507,14 @@ static void group_copy(const gdl_sht_plan *p, double *alm, double *ab, int64_t n
   int64_t L2 = (int64_t)L * L, gs = gdl__group_stride(L);
   for (int64_t c = 0; c < nb; c++)
     for (int l = g > s ? g : s; l < L; l++) {
-      double *row = alm + 2 * (c * L2 + (int64_t)l * l + l);
-      for (int m = g; m < g + MG && m <= l; m++) {
-        double *a = ab + c * gs + (int64_t)(m - g) * 4 * L + 2 * l, *b = a + 2 * L;
-        if (to_ab) a[0] = row[2 * m], a[1] = row[2 * m + 1];
-        else row[2 * m] = a[0], row[2 * m + 1] = a[1];
-        if (p->real || m == 0) continue;
+      double *row = alm + 2 * (c * L2 + (int64_t)l * l + l), *a = ab + c * gs + (int64_t)GROW * l;
+      int n = (l < g + MG - 1 ? l : g + MG - 1) - g + 1; /* m = g .. g + n - 1 <= l */
+      size_t bytes = 2 * (size_t)n * sizeof(double);
+      if (to_ab) memcpy(a, row + 2 * g, bytes);
+      else memcpy(row + 2 * g, a, bytes);
+      if (p->real) continue;
+      for (int m = g > 0 ? g : 1; m < g + n; m++) { /* -m, descending in the row */
+        double *b = a + 2 * (MG + m - g);
         if (to_ab) b[0] = row[-2 * m], b[1] = row[-2 * m + 1];
         else row[-2 * m] = b[0], row[-2 * m + 1] = b[1];
       }
@@ -531,7 +533,7 @@ void gdl__leg_synth(const gdl_sht_plan *p, const double *alm, double *leg, int64
     for (int g = 0; g < L; g += MG) {
       group_copy(p, (double *)alm, w.ab, nb, g, true);
       for (int m = g; m < g + MG && m < L; m++) {
-        const double *am = w.ab + (int64_t)(m - g) * 4 * L;
+        const double *am = w.ab + 2 * (m - g);
         if (p->spin == 0) gdl__synth_m0(p, &w, m, !p->real && m > 0, am, leg, nb);
         else synth_m(p, &w, m, !p->real && m > 0, am, leg, nb);
       }
@@ -607,10 +609,10 @@ static void adj_m(const gdl_sht_plan *p, work *w, int m, bool neg, const double 
   }
   for (int64_t c = 0; c < nb; c++) {
     const vd *acc = w->acc + c * Lp * 4;
-    double *a = am + c * gdl__group_stride(L), *b = a + 2 * L;
+    double *a = am + c * gdl__group_stride(L), *b = a + 2 * MG;
     for (int l = l0; l < L; l++) {
-      a[2 * l] = w->cl[l] * hsum(acc[l * 4]), a[2 * l + 1] = w->cl[l] * hsum(acc[l * 4 + 1]);
-      if (neg) b[2 * l] = w->cl[l] * hsum(acc[l * 4 + 2]), b[2 * l + 1] = w->cl[l] * hsum(acc[l * 4 + 3]);
+      a[GROW * l] = w->cl[l] * hsum(acc[l * 4]), a[GROW * l + 1] = w->cl[l] * hsum(acc[l * 4 + 1]);
+      if (neg) b[GROW * l] = w->cl[l] * hsum(acc[l * 4 + 2]), b[GROW * l + 1] = w->cl[l] * hsum(acc[l * 4 + 3]);
     }
   }
 }
@@ -628,7 +630,7 @@ void gdl__leg_adjoint(const gdl_sht_plan *p, const double *leg, double *alm, int
 #pragma omp for schedule(dynamic, 1)
     for (int g = 0; g < L; g += MG) {
       for (int m = g; m < g + MG && m < L; m++) {
-        double *am = w.ab + (int64_t)(m - g) * 4 * L;
+        double *am = w.ab + 2 * (m - g);
         if (p->spin == 0) gdl__adj_m0(p, &w, m, !p->real && m > 0, leg, am, nb);
         else adj_m(p, &w, m, !p->real && m > 0, leg, am, nb);
       }

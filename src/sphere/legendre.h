@@ -133,7 +133,7 @@ static inline bool gdl__rec_all_scaled(const rec *r) {
 #define MG 8
 
 typedef struct {
-  double *ab; /* a group's coefficients, [nb][MG][2][L] complex: a_{l,m}, then a_{l,-m} */
+  double *ab; /* a group's coefficients, [nb][L][2][MG] complex: a_{l,m}, then a_{l,-m} */
   double *al, *beP, *beQ, *ga, *cl; /* [L] */
   double *zA, *zB;             /* spin 0's second form of the recursion (legendre0.c) */
   double *cf;                  /* [nb][8][Lpad]: coefficients by l (or k), re and im */
@@ -149,9 +149,12 @@ void gdl__leg_work_init(work *w, int L, int64_t nb, bool analysis);
 void gdl__rec_start(rec *r, const gdl_sht_plan *p, const start_info *si, int64_t pair0);
 /* lam_l for l in [lc0, lc0 + CL) into lam[j][b]; false when all are masked zeros */
 bool gdl__rec_chunk(rec *r, int lc0, int l0, int L, const double *al, const double *be, vd (*lam)[NB]);
-/* map c's a_{l,m} in a group buffer at am + c gdl__group_stride(L) + 2 l (re, im),
- * a_{l,-m} at the same + 2 L; am = w->ab + (m - g) 4 L */
-static inline int64_t gdl__group_stride(int L) { return (int64_t)MG * 4 * L; }
+/* The group buffer holds, per map c and row l, the group's a_{l,m} for its MG m and
+ * then their a_{l,-m}, as the caller's rows hold them (the copy is a block move per
+ * row): with am = w->ab + 2 (m - g), map c's a_{l,m} is at
+ * am + c gdl__group_stride(L) + GROW l (re, im), a_{l,-m} 2 MG further. */
+#define GROW (4 * MG) /* doubles from one row l to the next */
+static inline int64_t gdl__group_stride(int L) { return (int64_t)GROW * L; }
 /* spin 0 (legendre0.c): one m >= 0 (and -m when neg), all blocks, all maps; am: its
  * coefficients in the group buffer */
 void gdl__synth_m0(const gdl_sht_plan *p, work *w, int m, bool neg, const double *am, double *leg, int64_t nb);

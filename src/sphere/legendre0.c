@@ -131,14 +131,15 @@ void gdl__synth_m0(const gdl_sht_plan *p, work *w, int m, bool neg, const double
     double *f = w->cf + c * 8 * Lp;
     memset(f, 0, (size_t)(K + CL) * W * sizeof(double));
     for (int h = 0; h < (neg ? 2 : 1); h++) {
-      const double *a = am + c * gdl__group_stride(L) + 2 * h * L; /* a_{l, +-m} at a + 2 l */
+      const double *a = am + c * gdl__group_stride(L) + 2 * h * MG; /* a_{l, +-m} at a + GROW l */
       double *e = f + 4 * h;
       for (int k = 0; k < K; k++) {
         int l = m + 2 * k;
-        double er = ia[l] * a[2 * l], ei = ia[l] * a[2 * l + 1];
-        if (l + 2 < L) er += g[l + 2] * ia[l + 2] * a[2 * l + 4], ei += g[l + 2] * ia[l + 2] * a[2 * l + 5];
+        const double *a0 = a + GROW * l; /* rows l + 1, l + 2 at a0[GROW], a0[2 GROW] */
+        double er = ia[l] * a0[0], ei = ia[l] * a0[1];
+        if (l + 2 < L) er += g[l + 2] * ia[l + 2] * a0[2 * GROW], ei += g[l + 2] * ia[l + 2] * a0[2 * GROW + 1];
         e[k * W] = d[k] * er, e[k * W + 1] = d[k] * ei;
-        if (l + 1 < L) e[k * W + 2] = d[k] * a[2 * l + 2], e[k * W + 3] = d[k] * a[2 * l + 3];
+        if (l + 1 < L) e[k * W + 2] = d[k] * a0[GROW], e[k * W + 3] = d[k] * a0[GROW + 1];
       }
     }
   }
@@ -289,15 +290,15 @@ void gdl__adj_m0(const gdl_sht_plan *p, work *w, int m, bool neg, const double *
   for (int64_t c = 0; c < nb; c++) {
     const vd *acc = w->acc + c * Lp * 8;
     for (int h = 0; h < (neg ? 2 : 1); h++) {
-      double *a = am + c * gdl__group_stride(L) + 2 * h * L; /* a_{l, +-m} at a + 2 l */
+      double *a = am + c * gdl__group_stride(L) + 2 * h * MG; /* a_{l, +-m} at a + GROW l */
       double pr = 0, pi = 0; /* S_{k-1} */
       for (int k = 0; k < K; k++) {
         int l = m + 2 * k;
         const vd *t = acc + k * W + 4 * h;
-        double sr = d[k] * hsum(t[0]), si = d[k] * hsum(t[1]);
-        a[2 * l] = ia[l] * (sr + g[l] * pr), a[2 * l + 1] = ia[l] * (si + g[l] * pi);
+        double sr = d[k] * hsum(t[0]), si = d[k] * hsum(t[1]), *a0 = a + GROW * l;
+        a0[0] = ia[l] * (sr + g[l] * pr), a0[1] = ia[l] * (si + g[l] * pi);
         pr = sr, pi = si;
-        if (l + 1 < L) a[2 * l + 2] = d[k] * hsum(t[2]), a[2 * l + 3] = d[k] * hsum(t[3]);
+        if (l + 1 < L) a0[GROW] = d[k] * hsum(t[2]), a0[GROW + 1] = d[k] * hsum(t[3]);
       }
     }
   }
