@@ -501,7 +501,8 @@ static void synth_m(const gdl_sht_plan *p, work *w, int m, bool neg, const doubl
 }
 
 /* Group g's coefficients (m in [g, g + MG), rows l >= max(m, |s|)) between the caller's
- * array and w->ab; -m on complex plans. */
+ * array and w->ab; -m on complex plans. Real plans' output gets its m < 0 here, from
+ * a_{l,-m} = (-1)^m conj a_lm (and a real a_l0), while the row is at hand. */
 static void group_copy(const gdl_sht_plan *p, double *alm, double *ab, int64_t nb, int g, bool to_ab) {
   int L = p->L, s = abs(p->spin);
   int64_t L2 = (int64_t)L * L, gs = gdl__group_stride(L);
@@ -512,6 +513,13 @@ static void group_copy(const gdl_sht_plan *p, double *alm, double *ab, int64_t n
       size_t bytes = 2 * (size_t)n * sizeof(double);
       if (to_ab) memcpy(a, row + 2 * g, bytes);
       else memcpy(row + 2 * g, a, bytes);
+      if (p->real && !to_ab) {
+        if (g == 0) row[1] = 0;
+        for (int m = g > 0 ? g : 1; m < g + n; m++) {
+          double sg = (m & 1) ? -1 : 1;
+          row[-2 * m] = sg * row[2 * m], row[-2 * m + 1] = -sg * row[2 * m + 1];
+        }
+      }
       if (p->real) continue;
       for (int m = g > 0 ? g : 1; m < g + n; m++) { /* -m, descending in the row */
         double *b = a + 2 * (MG + m - g);

@@ -195,23 +195,11 @@ static void coeff_in(const gdl_sht_plan *p, const void *u, double *a, int64_t nb
   }
 }
 
-/* internal -> user; real plans fill m < 0 from m > 0 */
+/* internal -> user (real plans' m < 0 are already filled, by the Legendre stage) */
 static void coeff_out(const gdl_sht_plan *p, double *a, void *u, int64_t nb) {
   int L = p->L;
   int64_t L2 = (int64_t)L * L;
   bool f32 = p->flags & GDL_SHT_FLOAT32;
-  if (p->real)
-    for (int64_t c = 0; c < nb; c++)
-#pragma omp parallel for schedule(static)
-      for (int l = 0; l < L; l++) {
-        double *b = a + 2 * c * L2;
-        b[2 * gdl__lm(l, 0) + 1] = 0;
-        for (int m = 1; m <= l; m++) {
-          double sg = (m & 1) ? -1 : 1;
-          b[2 * gdl__lm(l, -m)] = sg * b[2 * gdl__lm(l, m)];
-          b[2 * gdl__lm(l, -m) + 1] = -sg * b[2 * gdl__lm(l, m) + 1];
-        }
-      }
   if (p->flags & GDL_SHT_REAL_BASIS) {
     double *tmp = malloc((size_t)L2 * sizeof(double));
     GDL_ASSERT(tmp, "sht: out of memory");
