@@ -87,16 +87,41 @@ gdl_status gdl__leg_setup(gdl_sht_plan *p) {
 }
 
 /* alpha, beta (for n), gamma for l0 <= l < L-1; sq: sqrt table. */
-void gdl__leg_coeffs(const double *sq, int L, int m, int n, int l0, double *al, double *be, double *ga) {
+static inline vd vload(const double *p) {
+  vd v;
+  memcpy(&v, p, sizeof v);
+  return v;
+}
+static inline void vstore(double *p, vd v) { memcpy(p, &v, sizeof v); }
+static inline vd vodd(const double *p) { /* p[0], p[2], ..., p[14] */
+  return __builtin_shuffle(vload(p), vload(p + 8), (vl){0, 2, 4, 6, 8, 10, 12, 14});
+}
+
+static inline void coeffs_at(const double *sq, int m, int n, int l0, int l, double *al, double *be, double *ga) {
   int an = abs(n);
-  for (int l = l0; l < L - 1; l++) {
-    double R1 = sq[l + 1 - m] * sq[l + 1 + m] * sq[l + 1 - an] * sq[l + 1 + an];
-    double R0 = sq[l - m] * sq[l + m] * sq[l - an] * sq[l + an];
-    double f = sq[2 * l + 3] * sq[2 * l + 1] / R1;
-    al[l] = f * (l + 1);
-    be[l] = (m && n) ? -f * m * n / l : 0;
-    ga[l] = l > l0 ? sq[2 * l + 3] / sq[2 * l - 1] * (l + 1) * R0 / (l * R1) : 0;
+  double R1 = sq[l + 1 - m] * sq[l + 1 + m] * sq[l + 1 - an] * sq[l + 1 + an];
+  double R0 = sq[l - m] * sq[l + m] * sq[l - an] * sq[l + an];
+  double f = sq[2 * l + 3] * sq[2 * l + 1] / R1;
+  al[l] = f * (l + 1);
+  be[l] = (m && n) ? -f * m * n / l : 0;
+  ga[l] = l > l0 ? sq[2 * l + 3] / sq[2 * l - 1] * (l + 1) * R0 / (l * R1) : 0;
+}
+
+/* Eight l to a vector after the first (the divisions dominated the per-m setup of every
+ * transform while they ran one l at a time). */
+void gdl__leg_coeffs(const double *sq, int L, int m, int n, int l0, double *al, double *be, double *ga) {
+  int an = abs(n), l = l0;
+  if (l < L - 1) coeffs_at(sq, m, n, l0, l++, al, be, ga); /* l0: no gamma; sq[2 l0 - 1] may not exist */
+  vd lane = {0, 1, 2, 3, 4, 5, 6, 7};
+  for (; l + 8 <= L - 1; l += 8) { /* coeffs_at's operations in its order: the same bits */
+    vd R1 = vload(sq + l + 1 - m) * vload(sq + l + 1 + m) * vload(sq + l + 1 - an) * vload(sq + l + 1 + an);
+    vd R0 = vload(sq + l - m) * vload(sq + l + m) * vload(sq + l - an) * vload(sq + l + an);
+    vd s3 = vodd(sq + 2 * l + 3), lv = vsplat(l) + lane, f = s3 * vodd(sq + 2 * l + 1) / R1;
+    vstore(al + l, f * (lv + 1));
+    vstore(be + l, (m && n) ? -f * (double)m * (double)n / lv : vsplat(0));
+    vstore(ga + l, s3 / vodd(sq + 2 * l - 1) * (lv + 1) * R0 / (lv * R1));
   }
+  for (; l < L - 1; l++) coeffs_at(sq, m, n, l0, l, al, be, ga);
 }
 
 /* The kernels recurse mu_l = lam_l / c_l with c_{l0} = c_{l0+1} = 1 and
