@@ -109,6 +109,15 @@ static void add_spectrum_real(const double *F, int64_t nm, double *y, int64_t n,
   }
 }
 
+/* The same for a complex plan (m from mlo = 1 - L to L - 1 < n): k = m for m >= 0 and
+ * n + m for m < 0, two contiguous runs. */
+static void add_spectrum_cplx(const double *F, int64_t mlo, int64_t nm, double *y, int64_t n) {
+  for (int64_t col = 0; col < nm; col++) {
+    int64_t m = col + mlo, k = m < 0 ? n + m : m;
+    y[2 * k] += F[2 * col], y[2 * k + 1] += F[2 * col + 1];
+  }
+}
+
 /* The inverse for the analysis: ring (slot) spectrum from the packed pair of real rings,
  * X1 = (Z_k + conj Z_-k) / 2, X2 = (Z_k - conj Z_-k) / (2i), times sc. */
 static void take_spectrum_real(const double *y, int64_t n, int64_t nm, bool imag_slot, double sc, double *F) {
@@ -269,8 +278,9 @@ void gdl__phi_synth_batched(const gdl_sht_plan *p, const double *leg, void *map,
       for (int q = 0; q < per && r0 + q < nring; q++) {
         bool rot = s->phi0[r0 + q] != 0;
         const double *F = leg + 2 * (c * nring + r0 + q) * p->ldl;
-        if (!cplx && !rot && p->nm <= n) {
-          add_spectrum_real(F, p->nm, (double *)(Y + (q % R) * n), n, q >= R);
+        if (!rot && p->nm <= n) {
+          if (cplx) add_spectrum_cplx(F, p->mlo, p->nm, (double *)(Y + q * n), n);
+          else add_spectrum_real(F, p->nm, (double *)(Y + (q % R) * n), n, q >= R);
           continue;
         }
         if (rot) phases(s->phi0[r0 + q], p->L, ph);
@@ -338,7 +348,14 @@ void gdl__phi_anal_batched(const gdl_sht_plan *p, const void *map, double *leg, 
         int qq = q % R;
         double sc = scale ? scale[r] : 1, *F = leg + 2 * (c * nring + r) * p->ldl;
         bool rot = s->phi0[r] != 0;
-        if (!cplx && !rot && nm <= n) {
+        if (!rot && nm <= n && cplx) {
+          for (int64_t col = 0; col < nm; col++) {
+            int64_t m = col + p->mlo, k = m < 0 ? n + m : m;
+            F[2 * col] = sc * Y[qq * n + k][0], F[2 * col + 1] = sc * Y[qq * n + k][1];
+          }
+          continue;
+        }
+        if (!rot && nm <= n) {
           take_spectrum_real((const double *)(Y + qq * n), n, nm, q >= R, sc, F);
           continue;
         }
