@@ -34,7 +34,7 @@ samplings = (sys.argv[5] if len(sys.argv) > 5 else "gl,mw,healpix").split(",")
 rng = np.random.default_rng(0)
 
 
-ROUNDS = 3
+ROUNDS = 5
 
 
 def reps_for(L):
