@@ -118,7 +118,15 @@ static void add_spectrum_cplx(const double *F, int64_t mlo, int64_t nm, double *
   }
 }
 
-/* The inverse for the analysis: ring (slot) spectrum from the packed pair of real rings,
+/* The analysis' reads of the same: F_m = sc Y_k */
+static void take_spectrum_cplx(const double *y, int64_t n, int64_t mlo, int64_t nm, double sc, double *F) {
+  for (int64_t col = 0; col < nm; col++) {
+    int64_t m = col + mlo, k = m < 0 ? n + m : m;
+    F[2 * col] = sc * y[2 * k], F[2 * col + 1] = sc * y[2 * k + 1];
+  }
+}
+
+/* The analysis' reads for real plans: ring (slot) spectrum from the packed pair of rings,
  * X1 = (Z_k + conj Z_-k) / 2, X2 = (Z_k - conj Z_-k) / (2i), times sc. */
 static void take_spectrum_real(const double *y, int64_t n, int64_t nm, bool imag_slot, double sc, double *F) {
   double h = 0.5 * sc;
@@ -348,15 +356,9 @@ void gdl__phi_anal_batched(const gdl_sht_plan *p, const void *map, double *leg, 
         int qq = q % R;
         double sc = scale ? scale[r] : 1, *F = leg + 2 * (c * nring + r) * p->ldl;
         bool rot = s->phi0[r] != 0;
-        if (!rot && nm <= n && cplx) {
-          for (int64_t col = 0; col < nm; col++) {
-            int64_t m = col + p->mlo, k = m < 0 ? n + m : m;
-            F[2 * col] = sc * Y[qq * n + k][0], F[2 * col + 1] = sc * Y[qq * n + k][1];
-          }
-          continue;
-        }
-        if (!rot && nm <= n) {
-          take_spectrum_real((const double *)(Y + qq * n), n, nm, q >= R, sc, F);
+        if (!rot && nm <= n) { /* as add_spectrum_real / _cplx */
+          if (cplx) take_spectrum_cplx((const double *)(Y + qq * n), n, p->mlo, nm, sc, F);
+          else take_spectrum_real((const double *)(Y + qq * n), n, nm, q >= R, sc, F);
           continue;
         }
         if (rot) phases(s->phi0[r], p->L, ph);
