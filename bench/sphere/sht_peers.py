@@ -20,19 +20,6 @@ import sys
 import time
 
 import numpy as np
-import ducc0
-
-try:
-    import pyssht
-except ImportError:
-    pyssht = None
-
-exe, peak = sys.argv[1], float(sys.argv[2])
-Ls = [int(x) for x in (sys.argv[3] if len(sys.argv) > 3 else "256,512,1024,2048").split(",")]
-threads = [int(x) for x in (sys.argv[4] if len(sys.argv) > 4 else "1,2").split(",")]
-samplings = (sys.argv[5] if len(sys.argv) > 5 else "gl,mw,healpix").split(",")
-rng = np.random.default_rng(0)
-
 
 ROUNDS = 5
 
@@ -51,6 +38,43 @@ def med(f, reps):
     return 1e3 * float(np.median(t))
 
 
+def healpy_child(L, spin, reps):
+    """healpy's times, printed; runs in its own interpreter (see healpy_times)."""
+    import healpy as hp
+    nside, lmax = L // 2, L - 1
+    rng = np.random.default_rng(0)
+    n = hp.Alm.getsize(lmax)
+    if spin == 0:
+        alm = rng.standard_normal(n) + 0j
+        m = hp.alm2map(alm, nside, lmax=lmax)
+        ti = med(lambda: hp.alm2map(alm, nside, lmax=lmax), reps)
+        tf = med(lambda: hp.map2alm(m, lmax=lmax, iter=0), reps)
+    else:
+        alms = [rng.standard_normal(n) + 0j for _ in range(2)]
+        m = hp.alm2map_spin(alms, nside, spin, lmax)
+        ti = med(lambda: hp.alm2map_spin(alms, nside, spin, lmax), reps)
+        tf = med(lambda: hp.map2alm_spin(m, spin, lmax=lmax), reps)
+    print(ti, tf)
+
+
+if len(sys.argv) > 1 and sys.argv[1] == "--healpy":
+    healpy_child(*(int(a) for a in sys.argv[2:5]))
+    sys.exit(0)
+
+import ducc0  # noqa: E402 (not needed by the healpy child)
+
+try:
+    import pyssht
+except ImportError:
+    pyssht = None
+
+exe, peak = sys.argv[1], float(sys.argv[2])
+Ls = [int(x) for x in (sys.argv[3] if len(sys.argv) > 3 else "256,512,1024,2048").split(",")]
+threads = [int(x) for x in (sys.argv[4] if len(sys.argv) > 4 else "1,2").split(",")]
+samplings = (sys.argv[5] if len(sys.argv) > 5 else "gl,mw,healpix").split(",")
+rng = np.random.default_rng(0)
+
+
 def ducc_times(geom, L, spin, nth, reps):
     lmax = L - 1
     ncomp = 1 if spin == 0 else 2
@@ -64,41 +88,12 @@ def ducc_times(geom, L, spin, nth, reps):
     return ti, tf
 
 
-# healpy's OpenMP runtime reads OMP_NUM_THREADS once, when it loads: each healpy timing
-# runs in a fresh interpreter with the variable set (set after import, it is ignored
-# and healpy takes every core).
-HEALPY_TIMES = """
-import sys, time
-import numpy as np
-import healpy as hp
-L, spin, reps = (int(a) for a in sys.argv[1:4])
-nside, lmax = L // 2, L - 1
-rng = np.random.default_rng(0)
-n = hp.Alm.getsize(lmax)
-def med(f):
-    f()
-    t = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        f()
-        t.append(time.perf_counter() - t0)
-    return 1e3 * float(np.median(t))
-if spin == 0:
-    alm = rng.standard_normal(n) + 0j
-    m = hp.alm2map(alm, nside, lmax=lmax)
-    ti, tf = med(lambda: hp.alm2map(alm, nside, lmax=lmax)), med(lambda: hp.map2alm(m, lmax=lmax, iter=0))
-else:
-    alms = [rng.standard_normal(n) + 0j for _ in range(2)]
-    m = hp.alm2map_spin(alms, nside, spin, lmax)
-    ti = med(lambda: hp.alm2map_spin(alms, nside, spin, lmax))
-    tf = med(lambda: hp.map2alm_spin(m, spin, lmax=lmax))
-print(ti, tf)
-"""
-
-
 def healpy_times(L, spin, nth, reps):
+    """healpy's OpenMP runtime reads OMP_NUM_THREADS once, when it loads (set after
+    import, it is ignored and healpy takes every core): each timing runs this script
+    again, in a fresh interpreter with the variable set."""
     env = dict(os.environ, OMP_NUM_THREADS=str(nth))
-    out = subprocess.run([sys.executable, "-c", HEALPY_TIMES, str(L), str(spin), str(reps)], env=env,
+    out = subprocess.run([sys.executable, __file__, "--healpy", str(L), str(spin), str(reps)], env=env,
                          capture_output=True, text=True, check=True).stdout.split()
     return float(out[0]), float(out[1])
 

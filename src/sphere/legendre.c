@@ -30,7 +30,6 @@
 
 /* ---- per-m coefficients and start values ----------------------------------- */
 
-
 /* d^{l0}_{m,n}, l0 = max(|m|,|n|), m >= 0 (c = cos t/2, s = sin t/2):
  *   m >= |n|: (-1)^(m-n) sqrt(C(2m, m+n)) c^(m+n) s^(m-n)
  *   n = l0:   sqrt(C(2l, l+m)) c^(l+m) s^(l-m)
@@ -86,7 +85,6 @@ gdl_status gdl__leg_setup(gdl_sht_plan *p) {
   return GDL_OK;
 }
 
-/* alpha, beta (for n), gamma for l0 <= l < L-1; sq: sqrt table. */
 static inline vd vload(const double *p) {
   vd v;
   memcpy(&v, p, sizeof v);
@@ -97,6 +95,7 @@ static inline vd vodd(const double *p) { /* p[0], p[2], ..., p[14] */
   return __builtin_shuffle(vload(p), vload(p + 8), (vl){0, 2, 4, 6, 8, 10, 12, 14});
 }
 
+/* alpha, beta (for n), gamma at one l (legendre.h: gdl__leg_coeffs for l0 <= l < L-1) */
 static inline void coeffs_at(const double *sq, int m, int n, int l0, int l, double *al, double *be, double *ga) {
   int an = abs(n);
   double R1 = sq[l + 1 - m] * sq[l + 1 + m] * sq[l + 1 - an] * sq[l + 1 + an];
@@ -141,7 +140,6 @@ static void coeffs_scaled(const double *sq, int L, int m, int n, int l0, double 
 }
 
 /* ---- the recursion over a block of NB vectors --------------------------------- */
-
 
 /* floor of each lane (|x| < 2^62) by truncating conversions */
 static inline vd vfloor(vd x) {
@@ -243,7 +241,6 @@ bool gdl__rec_chunk(rec *r, int lc0, int l0, int L, const double *al, const doub
     for (int b = 0; b < NB; b++) lam[j][b] = vsplat(0);
   return nonzero;
 }
-
 
 /* ---- fused kernels ----------------------------------------------------------------
  * Once a block is out of the scaled range, the rest of its l loop runs here with the

@@ -96,48 +96,6 @@ static inline int64_t pmod(int64_t a, int64_t n) {
 }
 
 void gdl__phi_synth_batched(const gdl_sht_plan *p, const double *leg, void *map, int64_t nb, const double *scale);
-/* add_spectrum for a real plan's ring with phi0 = 0 (GL, MW, ...: all the equal-ring
- * samplings), m = 0 .. nm - 1 < n: k = m and, conjugated, k = n - m. Branch-free loops
- * over contiguous values (the general loop cost ~10% of a transform at L = 512). */
-static void add_spectrum_real(const double *F, int64_t nm, double *y, int64_t n, bool imag_slot) {
-  if (imag_slot) { /* times i */
-    for (int64_t m = 0; m < nm; m++) y[2 * m] -= F[2 * m + 1], y[2 * m + 1] += F[2 * m];
-    for (int64_t m = 1; m < nm; m++) y[2 * (n - m)] += F[2 * m + 1], y[2 * (n - m) + 1] += F[2 * m];
-  } else {
-    for (int64_t m = 0; m < nm; m++) y[2 * m] += F[2 * m], y[2 * m + 1] += F[2 * m + 1];
-    for (int64_t m = 1; m < nm; m++) y[2 * (n - m)] += F[2 * m], y[2 * (n - m) + 1] -= F[2 * m + 1];
-  }
-}
-
-/* The same for a complex plan (m from mlo = 1 - L to L - 1 < n): k = m for m >= 0 and
- * n + m for m < 0, two contiguous runs. */
-static void add_spectrum_cplx(const double *F, int64_t mlo, int64_t nm, double *y, int64_t n) {
-  for (int64_t col = 0; col < nm; col++) {
-    int64_t m = col + mlo, k = m < 0 ? n + m : m;
-    y[2 * k] += F[2 * col], y[2 * k + 1] += F[2 * col + 1];
-  }
-}
-
-/* The analysis' reads of the same: F_m = sc Y_k */
-static void take_spectrum_cplx(const double *y, int64_t n, int64_t mlo, int64_t nm, double sc, double *F) {
-  for (int64_t col = 0; col < nm; col++) {
-    int64_t m = col + mlo, k = m < 0 ? n + m : m;
-    F[2 * col] = sc * y[2 * k], F[2 * col + 1] = sc * y[2 * k + 1];
-  }
-}
-
-/* The analysis' reads for real plans: ring (slot) spectrum from the packed pair of rings,
- * X1 = (Z_k + conj Z_-k) / 2, X2 = (Z_k - conj Z_-k) / (2i), times sc. */
-static void take_spectrum_real(const double *y, int64_t n, int64_t nm, bool imag_slot, double sc, double *F) {
-  double h = 0.5 * sc;
-  F[0] = imag_slot ? h * 2 * y[1] : h * 2 * y[0], F[1] = 0; /* m = 0: Z_0 itself */
-  for (int64_t m = 1; m < nm; m++) {
-    double yr = y[2 * m], yi = y[2 * m + 1], zr = y[2 * (n - m)], zi = -y[2 * (n - m) + 1];
-    if (imag_slot) F[2 * m] = h * (yi - zi), F[2 * m + 1] = -h * (yr - zr);
-    else F[2 * m] = h * (yr + zr), F[2 * m + 1] = h * (yi + zi);
-  }
-}
-
 void gdl__phi_anal_batched(const gdl_sht_plan *p, const void *map, double *leg, int64_t nb, const double *scale);
 
 void gdl__phi_synth(const gdl_sht_plan *p, const double *leg, void *map, int64_t nb,
@@ -246,10 +204,58 @@ void gdl__phi_anal(const gdl_sht_plan *p, const void *map, double *leg, int64_t 
 /* ---- equal rings, batched: column q (at Y + q n) holds ring r0 + q (complex maps)
  * or rings r0 + q and r0 + RB + q as real and imaginary parts (real maps). ---- */
 
+/* The common case of the spectrum packing below (phi0 = 0, nm <= n: every equal-ring
+ * sampling): branch-free runs over contiguous values (the general per-element loop
+ * cost ~10% of a transform at L = 512). Real plans, m = 0 .. nm - 1: k = m and,
+ * conjugated, k = n - m. */
+static void add_spectrum_real(const double *F, int64_t nm, double *y, int64_t n, bool imag_slot) {
+  if (imag_slot) { /* times i */
+    for (int64_t m = 0; m < nm; m++) y[2 * m] -= F[2 * m + 1], y[2 * m + 1] += F[2 * m];
+    for (int64_t m = 1; m < nm; m++) y[2 * (n - m)] += F[2 * m + 1], y[2 * (n - m) + 1] += F[2 * m];
+  } else {
+    for (int64_t m = 0; m < nm; m++) y[2 * m] += F[2 * m], y[2 * m + 1] += F[2 * m + 1];
+    for (int64_t m = 1; m < nm; m++) y[2 * (n - m)] += F[2 * m], y[2 * (n - m) + 1] -= F[2 * m + 1];
+  }
+}
+
+/* The same for a complex plan (m from mlo = 1 - L to L - 1 < n): k = m for m >= 0 and
+ * n + m for m < 0, two contiguous runs. */
+static void add_spectrum_cplx(const double *F, int64_t mlo, int64_t nm, double *y, int64_t n) {
+  for (int64_t col = 0; col < nm; col++) {
+    int64_t m = col + mlo, k = m < 0 ? n + m : m;
+    y[2 * k] += F[2 * col], y[2 * k + 1] += F[2 * col + 1];
+  }
+}
+
+/* The analysis' reads of the same: F_m = sc Y_k */
+static void take_spectrum_cplx(const double *y, int64_t n, int64_t mlo, int64_t nm, double sc, double *F) {
+  for (int64_t col = 0; col < nm; col++) {
+    int64_t m = col + mlo, k = m < 0 ? n + m : m;
+    F[2 * col] = sc * y[2 * k], F[2 * col + 1] = sc * y[2 * k + 1];
+  }
+}
+
+/* The analysis' reads for real plans: ring (slot) spectrum from the packed pair of rings,
+ * X1 = (Z_k + conj Z_-k) / 2, X2 = (Z_k - conj Z_-k) / (2i), times sc. */
+static void take_spectrum_real(const double *y, int64_t n, int64_t nm, bool imag_slot, double sc, double *F) {
+  double h = 0.5 * sc;
+  F[0] = imag_slot ? h * 2 * y[1] : h * 2 * y[0], F[1] = 0; /* m = 0: Z_0 itself */
+  for (int64_t m = 1; m < nm; m++) {
+    double yr = y[2 * m], yi = y[2 * m + 1], zr = y[2 * (n - m)], zi = -y[2 * (n - m) + 1];
+    if (imag_slot) F[2 * m] = h * (yi - zi), F[2 * m + 1] = -h * (yr - zr);
+    else F[2 * m] = h * (yr + zr), F[2 * m + 1] = h * (yi + zi);
+  }
+}
+
 /* adds ring spectrum sum_m F_m e^{im phi0} at k = m mod n (all m: real maps add the
  * conjugate at -m too), times the factor (1 or i) of the ring's slot */
 static void add_spectrum(const gdl_sht_plan *p, const double *F, const double *ph, fftw_complex *Y, int64_t n,
                          int q, bool imag_slot) {
+  if (!ph && p->nm <= n) {
+    if (p->real) add_spectrum_real(F, p->nm, (double *)(Y + q * n), n, imag_slot);
+    else add_spectrum_cplx(F, p->mlo, p->nm, (double *)(Y + q * n), n);
+    return;
+  }
   bool cplx = !p->real;
   for (int64_t col = 0; col < p->nm; col++) {
     int64_t m = col + p->mlo, am = m < 0 ? -m : m;
@@ -285,14 +291,8 @@ void gdl__phi_synth_batched(const gdl_sht_plan *p, const double *leg, void *map,
       memset(Y, 0, (size_t)(n * R) * sizeof(fftw_complex));
       for (int q = 0; q < per && r0 + q < nring; q++) {
         bool rot = s->phi0[r0 + q] != 0;
-        const double *F = leg + 2 * (c * nring + r0 + q) * p->ldl;
-        if (!rot && p->nm <= n) {
-          if (cplx) add_spectrum_cplx(F, p->mlo, p->nm, (double *)(Y + q * n), n);
-          else add_spectrum_real(F, p->nm, (double *)(Y + (q % R) * n), n, q >= R);
-          continue;
-        }
         if (rot) phases(s->phi0[r0 + q], p->L, ph);
-        add_spectrum(p, F, rot ? ph : NULL, Y, n, q % R, q >= R);
+        add_spectrum(p, leg + 2 * (c * nring + r0 + q) * p->ldl, rot ? ph : NULL, Y, n, q % R, q >= R);
       }
       gdl__dft_exec(&p->bat_b, Y, S);
       const double *yd = (const double *)Y;
@@ -321,12 +321,42 @@ void gdl__phi_synth_batched(const gdl_sht_plan *p, const double *leg, void *map,
   }
 }
 
+/* The analysis' reads, the inverse of add_spectrum: ring spectrum F_m = sc e^{-im phi0}
+ * Y_k of the ring's slot (real maps: unpacked from the pair sharing the column). */
+static void take_spectrum(const gdl_sht_plan *p, const fftw_complex *Y, int64_t n, bool imag_slot, double sc,
+                          const double *ph, double *F) {
+  if (!ph && p->nm <= n) {
+    if (p->real) take_spectrum_real((const double *)Y, n, p->nm, imag_slot, sc, F);
+    else take_spectrum_cplx((const double *)Y, n, p->mlo, p->nm, sc, F);
+    return;
+  }
+  for (int64_t col = 0; col < p->nm; col++) {
+    int64_t m = col + p->mlo, am = m < 0 ? -m : m, k = pmod(m, n), km = pmod(-m, n);
+    double yr = Y[k][0], yi = Y[k][1];
+    if (p->real) { /* unpack: X1 = (Z_k + conj Z_-k)/2, X2 = (Z_k - conj Z_-k)/(2i) */
+      double zr = Y[km][0], zi = -Y[km][1];
+      if (!imag_slot) yr = 0.5 * (yr + zr), yi = 0.5 * (yi + zi);
+      else {
+        double dr = 0.5 * (yr - zr), di = 0.5 * (yi - zi);
+        yr = di, yi = -dr;
+      }
+    }
+    if (!ph) {
+      F[2 * col] = sc * yr, F[2 * col + 1] = sc * yi;
+      continue;
+    }
+    double pc = ph[2 * am], ps = m < 0 ? ph[2 * am + 1] : -ph[2 * am + 1];
+    F[2 * col] = sc * (yr * pc - yi * ps);
+    F[2 * col + 1] = sc * (yr * ps + yi * pc);
+  }
+}
+
 void gdl__phi_anal_batched(const gdl_sht_plan *p, const void *map, double *leg, int64_t nb, const double *scale) {
   const gdl_sampling *s = p->s;
   const int R = GDL_SHT_RB;
   bool cplx = !p->real, f32 = p->flags & GDL_SHT_FLOAT32;
   int per = cplx ? R : 2 * R;
-  int64_t nring = s->nring, nm = p->nm, n = s->nphi[0], nchunk = (nring + per - 1) / per;
+  int64_t nring = s->nring, n = s->nphi[0], nchunk = (nring + per - 1) / per;
 #pragma omp parallel
   {
     fftw_complex *Y = fftw_malloc((size_t)(n * R) * sizeof(fftw_complex));
@@ -354,33 +384,10 @@ void gdl__phi_anal_batched(const gdl_sht_plan *p, const void *map, double *leg, 
       for (int q = 0; q < per && r0 + q < nring; q++) {
         int64_t r = r0 + q;
         int qq = q % R;
-        double sc = scale ? scale[r] : 1, *F = leg + 2 * (c * nring + r) * p->ldl;
+        double sc = scale ? scale[r] : 1;
         bool rot = s->phi0[r] != 0;
-        if (!rot && nm <= n) { /* as add_spectrum_real / _cplx */
-          if (cplx) take_spectrum_cplx((const double *)(Y + qq * n), n, p->mlo, nm, sc, F);
-          else take_spectrum_real((const double *)(Y + qq * n), n, nm, q >= R, sc, F);
-          continue;
-        }
         if (rot) phases(s->phi0[r], p->L, ph);
-        for (int64_t col = 0; col < nm; col++) {
-          int64_t m = col + p->mlo, am = m < 0 ? -m : m, k = pmod(m, n), km = pmod(-m, n);
-          double yr = Y[qq * n + k][0], yi = Y[qq * n + k][1];
-          if (!cplx) { /* unpack: X1 = (Z_k + conj Z_-k)/2, X2 = (Z_k - conj Z_-k)/(2i) */
-            double zr = Y[qq * n + km][0], zi = -Y[qq * n + km][1];
-            if (q < R) yr = 0.5 * (yr + zr), yi = 0.5 * (yi + zi);
-            else {
-              double dr = 0.5 * (yr - zr), di = 0.5 * (yi - zi);
-              yr = di, yi = -dr;
-            }
-          }
-          if (!rot) {
-            F[2 * col] = sc * yr, F[2 * col + 1] = sc * yi;
-            continue;
-          }
-          double pc = ph[2 * am], ps = m < 0 ? ph[2 * am + 1] : -ph[2 * am + 1];
-          F[2 * col] = sc * (yr * pc - yi * ps);
-          F[2 * col + 1] = sc * (yr * ps + yi * pc);
-        }
+        take_spectrum(p, Y + qq * n, n, q >= R, sc, rot ? ph : NULL, leg + 2 * (c * nring + r) * p->ldl);
       }
     }
     fftw_free(Y), fftw_free(S), free(ph);

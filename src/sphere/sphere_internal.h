@@ -91,8 +91,9 @@ struct gdl_sht_plan {
 /* The harmonic index of (l, m): l^2 + l + m (ssht's layout, the user's). */
 static inline int64_t gdl__lm(int l, int m) { return (int64_t)l * l + l + m; }
 
-/* Legendre stage (legendre.c). alm: complex double [nb][L^2] (all m; for real
- * plans only m >= 0 is read/written). leg: complex double [nb][nlr][ldl]. */
+/* Legendre stage (legendre.c). alm: complex double [nb][L^2] (all m; real plans read
+ * m >= 0 only, and the adjoint writes their m < 0 as (-1)^m conj a_lm). leg: complex
+ * double [nb][nlr][ldl]. */
 gdl_status gdl__leg_setup(gdl_sht_plan *p);
 void gdl__leg_synth(const gdl_sht_plan *p, const double *alm, double *leg, int64_t nb);
 void gdl__leg_adjoint(const gdl_sht_plan *p, const double *leg, double *alm, int64_t nb);
