@@ -243,19 +243,20 @@ bool gdl__rec_chunk(rec *r, int lc0, int l0, int L, const double *al, const doub
 }
 
 /* ---- fused kernels ----------------------------------------------------------------
- * Once a block is out of the scaled range, the rest of its l loop runs here with the
- * recursion and the sums over l in registers (no lambda written to L1 and read back).
- * l: first l (the recursion's state holds lam_{l-1}, lam_l). */
+ * One map's l loop, the recursion and the sums over l in registers (no lambda written
+ * to L1 and read back): from where a block is out of the scaled range to L, and in the
+ * scaled phase CHECK steps at a time with the scaled lanes masked. l: first l (the
+ * recursion's state holds lam_{l-1}, lam_l; written back). Q's beta is -beP. */
 
 /* Two vectors of ring pairs (v0, v0 + 1), +m and (neg) -m, added into synth_m's
  * accumulators A[v*16 + ..] (0..3: a P, 4..7: b P, 8..11: a Q, 12..15: b Q; each even re,
  * even im, odd re, odd im). Here the parity is folded in as it goes (odd l subtract), so
  * each ring value needs one sum: sum a P -> 0,1; sum (-1)^l b P -> 4,5; sum (-1)^l a Q
  * -> 8,9; sum b Q -> 12,13. cf: the coefficients a re, a im, b re, b im, Lp apart. */
-static inline __attribute__((always_inline)) void fused_synth_2v(const rec *rp, const rec *rq, int v0, int l,
-                                                                 int L, const double *al, const double *beP,
-                                                                 const double *beQ, const double *cf, int Lp,
-                                                                 vd *A, bool neg) {
+static inline __attribute__((always_inline)) void fused_synth_2v(rec *rp, rec *rq, int v0, int l, int L,
+                                                                 const double *al, const double *beP,
+                                                                 const double *cf, int Lp, vd *A, bool neg,
+                                                                 const vl *mP, const vl *mQ) {
   const double *ar = cf, *ai = cf + Lp, *br = cf + 2 * Lp, *bi = cf + 3 * Lp;
   vd x[2], pa[2], pb[2], qa[2], qb[2], s[2][8];
   for (int v = 0; v < 2; v++) {
@@ -278,10 +279,10 @@ static inline __attribute__((always_inline)) void fused_synth_2v(const rec *rp, 
   } while (0)
 #define REC(N, S, j)                                                                            \
   do {                                                                                          \
-    vd Al = vsplat(al[j]), Bp = vsplat(beP[j]), Bq = vsplat(beQ[j]);                            \
+    vd Al = vsplat(al[j]), Bp = vsplat(beP[j]);                                                 \
     for (int v = 0; v < 2; v++) {                                                               \
       p##N[v] = (Al * x[v] + Bp) * p##S[v] - p##N[v];                                           \
-      q##N[v] = (Al * x[v] + Bq) * q##S[v] - q##N[v];                                           \
+      q##N[v] = (Al * x[v] - Bp) * q##S[v] - q##N[v];                                           \
     }                                                                                           \
   } while (0)
   if ((l & 1) && l < L) {
@@ -304,9 +305,37 @@ static inline __attribute__((always_inline)) void fused_synth_2v(const rec *rp, 
 #undef REC
   for (int v = 0; v < 2; v++) {
     vd *o = A + (v0 + v) * 16;
+    if (mP) { /* the scaled phase: only the lanes that count add */
+      vl P = mP[v0 + v], Q = mQ[v0 + v];
+      for (int q = 0; q < 8; q++) s[v][q] = vand(s[v][q], (q & 4) ? Q : P);
+    }
     o[0] += s[v][0], o[1] += s[v][1], o[8] += s[v][4], o[9] += s[v][5];
     if (neg) o[4] += s[v][2], o[5] += s[v][3], o[12] += s[v][6], o[13] += s[v][7];
+    rp->p0[v0 + v] = pa[v], rp->p1[v0 + v] = pb[v], rq->p0[v0 + v] = qa[v], rq->p1[v0 + v] = qb[v];
   }
+}
+
+/* A block's scaled phase for one map, CHECK steps at a time: the fused sums with
+ * the scaled lanes' sums dropped (their lanes fixed between rescale checks), or the
+ * recursion alone while no lane counts. Returns the first l of the unscaled rest. */
+static int synth_scaled_gen(rec *rp, rec *rq, int l, int L, const double *al, const double *beP,
+                            const double *beQ, const double *cf, int Lp, vd *A, bool neg) {
+  while ((rp->scaled || rq->scaled) && l < L) {
+    int e = (l & ~1) + CHECK < L ? (l & ~1) + CHECK : L;
+    vl aP[NB], aQ[NB];
+    bool some = gdl__rec_active(rp, aP) | gdl__rec_active(rq, aQ);
+    if (!some) {
+      gdl__rec_steps(rp, l, e, al, beP), gdl__rec_steps(rq, l, e, al, beQ);
+    } else {
+      for (int v = 0; v < NB; v += 2) {
+        if (neg) fused_synth_2v(rp, rq, v, l, e, al, beP, cf, Lp, A, true, aP, aQ);
+        else fused_synth_2v(rp, rq, v, l, e, al, beP, cf, Lp, A, false, aP, aQ);
+      }
+    }
+    l = e;
+    gdl__rec_rescale(rp), gdl__rec_rescale(rq);
+  }
+  return l;
 }
 
 /* The adjoint over the block's NB vectors, +m and (neg) -m:
@@ -315,8 +344,7 @@ static inline __attribute__((always_inline)) void fused_synth_2v(const rec *rp, 
  * X: u, v, u', v' per vector as adj_m gathers them. */
 static inline __attribute__((always_inline)) void fused_adjoint_gen(rec *rp, rec *rq, int l, int L,
                                                                     const double *al, const double *beP,
-                                                                    const double *beQ, const vd (*X)[8], vd *acc,
-                                                                    bool neg) {
+                                                                    const vd (*X)[8], vd *acc, bool neg) {
   vd Xo[NB][8]; /* v, v' negated (odd l) */
   for (int k = 0; k < NB; k++)
     for (int q = 0; q < 8; q++) Xo[k][q] = (q & 2) ? -X[k][q] : X[k][q];
@@ -343,17 +371,17 @@ static inline __attribute__((always_inline)) void fused_adjoint_gen(rec *rp, rec
       acc[(j) * 4 + 2] = t2, acc[(j) * 4 + 3] = t3;                                                      \
     }                                                                                                    \
   } while (0)
-#define GEN_REC(N, S, V, j) /* N = (alpha x + beta) S - N for the P (V = P) or Q column */             \
+#define GEN_REC(N, S, V, j) /* N = (alpha x + beta) S - N for the P (V = beP) or Q (V = -beP) column */ \
   do {                                                                                                   \
-    vd A = vsplat(al[j]), B = vsplat(V[j]);                                                              \
+    vd A = vsplat(al[j]), B = V vsplat(beP[j]);                                                          \
     N##0 = (A * x0 + B) * S##0 - N##0, N##1 = (A * x1 + B) * S##1 - N##1;                                \
     N##2 = (A * x2 + B) * S##2 - N##2, N##3 = (A * x3 + B) * S##3 - N##3;                                \
   } while (0)
   const vd(*Xe)[8] = X, (*Xd)[8] = (const vd(*)[8])Xo;
   if ((l & 1) && l < L) { /* odd start: one step alone, then the roles swap back */
     GEN_SUM(Xd, pb0, pb1, pb2, pb3, qb0, qb1, qb2, qb3, l);
-    GEN_REC(pa, pb, beP, l);
-    GEN_REC(qa, qb, beQ, l);
+    GEN_REC(pa, pb, +, l);
+    GEN_REC(qa, qb, -, l);
     vd t;
 #define SWAP(u, v) t = u, u = v, v = t
     SWAP(pa0, pb0), SWAP(pa1, pb1), SWAP(pa2, pb2), SWAP(pa3, pb3);
@@ -363,11 +391,11 @@ static inline __attribute__((always_inline)) void fused_adjoint_gen(rec *rp, rec
   }
   for (; l + 1 < L; l += 2) {
     GEN_SUM(Xe, pb0, pb1, pb2, pb3, qb0, qb1, qb2, qb3, l);
-    GEN_REC(pa, pb, beP, l);
-    GEN_REC(qa, qb, beQ, l);
+    GEN_REC(pa, pb, +, l);
+    GEN_REC(qa, qb, -, l);
     GEN_SUM(Xd, pa0, pa1, pa2, pa3, qa0, qa1, qa2, qa3, l + 1);
-    GEN_REC(pb, pa, beP, l + 1);
-    GEN_REC(qb, qa, beQ, l + 1);
+    GEN_REC(pb, pa, +, l + 1);
+    GEN_REC(qb, qa, -, l + 1);
   }
   if (l < L) GEN_SUM(Xe, pb0, pb1, pb2, pb3, qb0, qb1, qb2, qb3, l);
 #undef GEN_SUM
@@ -393,8 +421,8 @@ static int adj_scaled_gen(rec *rp, rec *rq, int l, int L, const double *al, cons
       vd Xm[NB][8];
       for (int b = 0; b < NB; b++)
         for (int q = 0; q < 8; q++) Xm[b][q] = vand(X[b][q], (q < 2 || q > 5) ? aP[b] : aQ[b]);
-      if (neg) fused_adjoint_gen(rp, rq, l, e, al, beP, beQ, (const vd(*)[8])Xm, acc, true);
-      else fused_adjoint_gen(rp, rq, l, e, al, beP, beQ, (const vd(*)[8])Xm, acc, false);
+      if (neg) fused_adjoint_gen(rp, rq, l, e, al, beP, (const vd(*)[8])Xm, acc, true);
+      else fused_adjoint_gen(rp, rq, l, e, al, beP, (const vd(*)[8])Xm, acc, false);
     }
     l = e;
     gdl__rec_rescale(rp), gdl__rec_rescale(rq);
@@ -437,7 +465,10 @@ static void synth_m(const gdl_sht_plan *p, work *w, int m, bool neg, const doubl
   for (int64_t c = 0; c < nb; c++) {
     double *f = w->cf + c * 4 * Lp;
     const double *a = am + c * gdl__group_stride(L), *b = a + 2 * MG;
-    memset(f, 0, 4 * (size_t)Lp * sizeof(double));
+    for (int q = 0; q < 4; q++) { /* read from l0 & ~1 to L + CL: zero outside [l0, L) */
+      f[q * Lp + (l0 & ~1)] = 0;
+      memset(f + q * Lp + L, 0, (size_t)(Lp - L) * sizeof(double));
+    }
     for (int l = l0; l < L; l++) {
       f[l] = cl[l] * a[GROW * l], f[Lp + l] = cl[l] * a[GROW * l + 1];
       if (neg) f[2 * Lp + l] = cl[l] * b[GROW * l], f[3 * Lp + l] = cl[l] * b[GROW * l + 1];
@@ -450,15 +481,14 @@ static void synth_m(const gdl_sht_plan *p, work *w, int m, bool neg, const doubl
     gdl__rec_start(&rp, p, &sP, pair0);
     gdl__rec_start(&rq, p, &sQ, pair0);
     memset(w->acc, 0, (size_t)nb * NB * 16 * sizeof(vd));
-    for (int lc0 = l0 & ~1; lc0 < L; lc0 += CL) {
-      if (nb == 1 && !rp.scaled && !rq.scaled) { /* the rest in registers */
-        int l = lc0 > l0 ? lc0 : l0;
-        for (int v = 0; v < NB; v += 2) {
-          if (neg) fused_synth_2v(&rp, &rq, v, l, L, w->al, w->beP, w->beQ, w->cf, Lp, w->acc, true);
-          else fused_synth_2v(&rp, &rq, v, l, L, w->al, w->beP, w->beQ, w->cf, Lp, w->acc, false);
-        }
-        break;
+    if (nb == 1) { /* one map: everything in registers, the scaled phase masked */
+      int l = synth_scaled_gen(&rp, &rq, l0, L, w->al, w->beP, w->beQ, w->cf, Lp, w->acc, neg);
+      for (int v = 0; v < NB && l < L; v += 2) {
+        if (neg) fused_synth_2v(&rp, &rq, v, l, L, w->al, w->beP, w->cf, Lp, w->acc, true, NULL, NULL);
+        else fused_synth_2v(&rp, &rq, v, l, L, w->al, w->beP, w->cf, Lp, w->acc, false, NULL, NULL);
       }
+    }
+    for (int lc0 = l0 & ~1; nb > 1 && lc0 < L; lc0 += CL) {
       bool nonzero = gdl__rec_chunk(&rp, lc0, l0, L, w->al, w->beP, w->lamP);
       nonzero |= gdl__rec_chunk(&rq, lc0, l0, L, w->al, w->beQ, w->lamQ);
       if (!nonzero) continue; /* still below 2^-60 on every ring: adds nothing */
@@ -611,8 +641,8 @@ static void adj_m(const gdl_sht_plan *p, work *w, int m, bool neg, const double 
     if (nb == 1) { /* one map: everything in registers, the scaled phase masked */
       const vd(*X0)[8] = (const vd(*)[8])X;
       int l = adj_scaled_gen(&rp, &rq, l0, L, w->al, w->beP, w->beQ, X0, w->acc, neg);
-      if (l < L && neg) fused_adjoint_gen(&rp, &rq, l, L, w->al, w->beP, w->beQ, X0, w->acc, true);
-      else if (l < L) fused_adjoint_gen(&rp, &rq, l, L, w->al, w->beP, w->beQ, X0, w->acc, false);
+      if (l < L && neg) fused_adjoint_gen(&rp, &rq, l, L, w->al, w->beP, X0, w->acc, true);
+      else if (l < L) fused_adjoint_gen(&rp, &rq, l, L, w->al, w->beP, X0, w->acc, false);
       if (gdl__rec_all_scaled(&rp) && gdl__rec_all_scaled(&rq)) break; /* nothing here, nor nearer the pole */
       continue;
     }

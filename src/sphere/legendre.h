@@ -108,11 +108,11 @@ static inline void gdl__rec_steps(rec *r, int k0, int k1, const double *A, const
 }
 
 /* The lanes that count (no longer scaled) at the start of a group of steps; false
- * when none does. The scaled phases of the adjoints run CHECK steps at a time: where
- * some lane counts, the fused sums with the scaled lanes' ring values zeroed; where
- * none does, the recursion alone (rather than gdl__rec_chunk's stored, masked values
- * and a second pass of sums: the forward 4-8% faster; the same for the syntheses,
- * masking the values each step, measured no faster). */
+ * when none does. The scaled phases of one map run CHECK steps at a time: where some
+ * lane counts, the fused kernels with the scaled lanes masked (the adjoints zero their
+ * ring values, the syntheses drop their sums of the group); where none does, the
+ * recursion alone (rather than gdl__rec_chunk's stored, masked values and a second
+ * pass of sums: the forward 4-8% faster, the spin != 0 inverse 4-5%). */
 static inline bool gdl__rec_active(const rec *r, vl *act) {
   vl some = {0};
   for (int v = 0; v < NB; v++) act[v] = r->kp[v] == 0, some |= act[v];

@@ -63,16 +63,17 @@ static void ystart(rec *r, vd *x, const gdl_sht_plan *p, const work *w, int m, i
 
 /* ---- synthesis ------------------------------------------------------------------- */
 
-/* Sums over k >= k0 in registers for nv vectors of ring pairs (from v0): s[v*8 + q] +=
+/* Sums over k in [k, K) in registers for nv vectors of ring pairs (from v0): s[v*8 + q] +=
  * sum_k mu_k cf[k*w + q], q < w (e re, e im, o re, o im; then the same for -m): the
- * block's four vectors at once for one m (16 accumulators), one at a time for +m and -m. */
-static inline __attribute__((always_inline)) void synth_fused(const rec *r, int v0, int nv, int w, int k, int K,
+ * block's four vectors at once for one m (16 accumulators), one at a time for +m and -m.
+ * act (the scaled phase): only these lanes add. The state is written back. */
+static inline __attribute__((always_inline)) void synth_fused(rec *r, int v0, int nv, int w, int k, int K,
                                                                const double *A, const double *B, const double *cf,
-                                                               vd *s) {
+                                                               vd *s, const vl *act) {
   vd y[NB], a[NB], b[NB], S[NB][8];
   for (int v = 0; v < nv; v++) {
     y[v] = r->x[v0 + v], a[v] = r->p0[v0 + v], b[v] = r->p1[v0 + v];
-    for (int q = 0; q < w; q++) S[v][q] = s[(v0 + v) * 8 + q];
+    for (int q = 0; q < w; q++) S[v][q] = act ? vsplat(0) : s[(v0 + v) * 8 + q];
   }
   for (; k + 1 < K; k += 2) { /* b: mu_k, a: mu_{k-1}; two steps swap their roles */
     for (int q = 0; q < w; q++) {
@@ -91,8 +92,37 @@ static inline __attribute__((always_inline)) void synth_fused(const rec *r, int 
   if (k < K)
     for (int q = 0; q < w; q++)
       for (int v = 0; v < nv; v++) S[v][q] += b[v] * cf[k * w + q];
-  for (int v = 0; v < nv; v++)
-    for (int q = 0; q < w; q++) s[(v0 + v) * 8 + q] = S[v][q];
+  for (int v = 0; v < nv; v++) {
+    for (int q = 0; q < w; q++) s[(v0 + v) * 8 + q] = act ? s[(v0 + v) * 8 + q] + vand(S[v][q], act[v0 + v]) : S[v][q];
+    r->p0[v0 + v] = a[v], r->p1[v0 + v] = b[v]; /* (after an even count of steps) */
+  }
+}
+
+/* One map's sums over the block's four vectors from k on: w = 4 (+m) or 8 (+m, -m) */
+static inline __attribute__((always_inline)) void synth_block(rec *r, int w, int k, int K, const double *A,
+                                                               const double *B, const double *cf, vd *s,
+                                                               const vl *act) {
+  if (w == 8)
+    for (int v = 0; v < NB; v++) synth_fused(r, v, 1, 8, k, K, A, B, cf, s, act);
+  else
+    synth_fused(r, 0, NB, 4, k, K, A, B, cf, s, act);
+}
+
+/* A block's scaled phase for one map, CHECK steps at a time: the fused sums with the
+ * scaled lanes' sums dropped (their lanes fixed between rescale checks), or the
+ * recursion alone while no lane counts. Returns the first k of the unscaled rest. */
+static int synth_scaled(rec *r, int w, int K, const double *A, const double *B, const double *cf, vd *s) {
+  int k = 0;
+  while (r->scaled && k < K) {
+    int ke = k + CHECK < K ? k + CHECK : K;
+    vl act[NB];
+    if (!gdl__rec_active(r, act)) gdl__rec_steps(r, k, ke, A, B);
+    else if (w == 8) synth_block(r, 8, k, ke, A, B, cf, s, act);
+    else synth_block(r, 4, k, ke, A, B, cf, s, act);
+    k = ke;
+    gdl__rec_rescale(r);
+  }
+  return k;
 }
 
 /* A chunk's sums, s[b*8 + q] += sum_j lam[j][b] cf[j*w + q]: w is a constant at each
@@ -129,7 +159,7 @@ void gdl__synth_m0(const gdl_sht_plan *p, work *w, int m, bool neg, const double
   /* cf[c][k][q], q < W: e re, e im, o re, o im of m, then of -m; zero from K on */
   for (int64_t c = 0; c < nb; c++) {
     double *f = w->cf + c * 8 * Lp;
-    memset(f, 0, (size_t)(K + CL) * W * sizeof(double));
+    memset(f + (K - 1) * W, 0, (size_t)(CL + 1) * W * sizeof(double)); /* k < K - 1: all written */
     for (int h = 0; h < (neg ? 2 : 1); h++) {
       const double *a = am + c * gdl__group_stride(L) + 2 * h * MG; /* a_{l, +-m} at a + GROW l */
       double *e = f + 4 * h;
@@ -149,14 +179,12 @@ void gdl__synth_m0(const gdl_sht_plan *p, work *w, int m, bool neg, const double
     const double *A, *B;
     ystart(&r, x, p, w, m, pair0, &A, &B);
     memset(w->acc, 0, (size_t)nb * NB * 8 * sizeof(vd));
-    for (int kc0 = 0; kc0 < K; kc0 += CL) {
-      if (nb == 1 && !r.scaled) { /* the rest in registers */
-        if (neg)
-          for (int v = 0; v < NB; v++) synth_fused(&r, v, 1, 8, kc0, K, A, B, w->cf, w->acc);
-        else
-          synth_fused(&r, 0, NB, 4, kc0, K, A, B, w->cf, w->acc);
-        break;
-      }
+    if (nb == 1) { /* one map: everything in registers, the scaled phase masked */
+      int k = synth_scaled(&r, W, K, A, B, w->cf, w->acc);
+      if (k < K && neg) synth_block(&r, 8, k, K, A, B, w->cf, w->acc, NULL);
+      else if (k < K) synth_block(&r, 4, k, K, A, B, w->cf, w->acc, NULL);
+    }
+    for (int kc0 = 0; nb > 1 && kc0 < K; kc0 += CL) {
       if (!gdl__rec_chunk(&r, kc0, 0, K, A, B, w->lamP)) continue; /* all below 2^-60 */
       for (int64_t c = 0; c < nb; c++) {
         const double *f = w->cf + c * 8 * Lp + kc0 * W;
