@@ -315,22 +315,21 @@ static inline __attribute__((always_inline)) void fused_synth_2v(rec *rp, rec *r
   }
 }
 
-/* A block's scaled phase for one map, CHECK steps at a time: the fused sums with
- * the scaled lanes' sums dropped (their lanes fixed between rescale checks), or the
- * recursion alone while no lane counts. Returns the first l of the unscaled rest. */
+/* A block's scaled phase for one map (see gdl__rec_skip): the sums of a group of
+ * steps dropped on the scaled lanes (fixed between rescale checks). Returns the first l
+ * of the unscaled rest. */
 static int synth_scaled_gen(rec *rp, rec *rq, int l, int L, const double *al, const double *beP,
-                            const double *beQ, const double *cf, int Lp, vd *A, bool neg) {
+                            const double *cf, int Lp, vd *A, bool neg) {
   while ((rp->scaled || rq->scaled) && l < L) {
-    int e = (l & ~1) + CHECK < L ? (l & ~1) + CHECK : L;
     vl aP[NB], aQ[NB];
-    bool some = gdl__rec_active(rp, aP) | gdl__rec_active(rq, aQ);
-    if (!some) {
-      gdl__rec_steps(rp, l, e, al, beP), gdl__rec_steps(rq, l, e, al, beQ);
-    } else {
-      for (int v = 0; v < NB; v += 2) {
-        if (neg) fused_synth_2v(rp, rq, v, l, e, al, beP, cf, Lp, A, true, aP, aQ);
-        else fused_synth_2v(rp, rq, v, l, e, al, beP, cf, Lp, A, false, aP, aQ);
-      }
+    if (!(gdl__rec_active(rp, aP) | gdl__rec_active(rq, aQ))) {
+      l = gdl__rec_skip(rp, rq, l, L, al, beP);
+      continue;
+    }
+    int e = (l & ~1) + CHECK < L ? (l & ~1) + CHECK : L;
+    for (int v = 0; v < NB; v += 2) {
+      if (neg) fused_synth_2v(rp, rq, v, l, e, al, beP, cf, Lp, A, true, aP, aQ);
+      else fused_synth_2v(rp, rq, v, l, e, al, beP, cf, Lp, A, false, aP, aQ);
     }
     l = e;
     gdl__rec_rescale(rp), gdl__rec_rescale(rq);
@@ -407,23 +406,23 @@ static inline __attribute__((always_inline)) void fused_adjoint_gen(rec *rp, rec
   rq->p1[0] = qb0, rq->p1[1] = qb1, rq->p1[2] = qb2, rq->p1[3] = qb3;
 }
 
-/* A block's scaled phase for one map, up to even l (see gdl__rec_active): P multiplies
- * X[.][0, 1, 6, 7], Q X[.][2..5]. Returns the first l of the unscaled rest. */
+/* A block's scaled phase for one map, up to even l (see gdl__rec_skip): the scaled
+ * lanes' ring values zeroed, P multiplying X[.][0, 1, 6, 7], Q X[.][2..5]. Returns the
+ * first l of the unscaled rest. */
 static int adj_scaled_gen(rec *rp, rec *rq, int l, int L, const double *al, const double *beP,
-                          const double *beQ, const vd (*X)[8], vd *acc, bool neg) {
+                          const vd (*X)[8], vd *acc, bool neg) {
   while ((rp->scaled || rq->scaled) && l < L) {
-    int e = (l & ~1) + CHECK < L ? (l & ~1) + CHECK : L;
     vl aP[NB], aQ[NB];
-    bool some = gdl__rec_active(rp, aP) | gdl__rec_active(rq, aQ);
-    if (!some) {
-      gdl__rec_steps(rp, l, e, al, beP), gdl__rec_steps(rq, l, e, al, beQ);
-    } else {
-      vd Xm[NB][8];
-      for (int b = 0; b < NB; b++)
-        for (int q = 0; q < 8; q++) Xm[b][q] = vand(X[b][q], (q < 2 || q > 5) ? aP[b] : aQ[b]);
-      if (neg) fused_adjoint_gen(rp, rq, l, e, al, beP, (const vd(*)[8])Xm, acc, true);
-      else fused_adjoint_gen(rp, rq, l, e, al, beP, (const vd(*)[8])Xm, acc, false);
+    if (!(gdl__rec_active(rp, aP) | gdl__rec_active(rq, aQ))) {
+      l = gdl__rec_skip(rp, rq, l, L, al, beP);
+      continue;
     }
+    int e = (l & ~1) + CHECK < L ? (l & ~1) + CHECK : L;
+    vd Xm[NB][8];
+    for (int b = 0; b < NB; b++)
+      for (int q = 0; q < 8; q++) Xm[b][q] = vand(X[b][q], (q < 2 || q > 5) ? aP[b] : aQ[b]);
+    if (neg) fused_adjoint_gen(rp, rq, l, e, al, beP, (const vd(*)[8])Xm, acc, true);
+    else fused_adjoint_gen(rp, rq, l, e, al, beP, (const vd(*)[8])Xm, acc, false);
     l = e;
     gdl__rec_rescale(rp), gdl__rec_rescale(rq);
   }
@@ -482,7 +481,7 @@ static void synth_m(const gdl_sht_plan *p, work *w, int m, bool neg, const doubl
     gdl__rec_start(&rq, p, &sQ, pair0);
     memset(w->acc, 0, (size_t)nb * NB * 16 * sizeof(vd));
     if (nb == 1) { /* one map: everything in registers, the scaled phase masked */
-      int l = synth_scaled_gen(&rp, &rq, l0, L, w->al, w->beP, w->beQ, w->cf, Lp, w->acc, neg);
+      int l = synth_scaled_gen(&rp, &rq, l0, L, w->al, w->beP, w->cf, Lp, w->acc, neg);
       for (int v = 0; v < NB && l < L; v += 2) {
         if (neg) fused_synth_2v(&rp, &rq, v, l, L, w->al, w->beP, w->cf, Lp, w->acc, true, NULL, NULL);
         else fused_synth_2v(&rp, &rq, v, l, L, w->al, w->beP, w->cf, Lp, w->acc, false, NULL, NULL);
@@ -640,7 +639,7 @@ static void adj_m(const gdl_sht_plan *p, work *w, int m, bool neg, const double 
     }
     if (nb == 1) { /* one map: everything in registers, the scaled phase masked */
       const vd(*X0)[8] = (const vd(*)[8])X;
-      int l = adj_scaled_gen(&rp, &rq, l0, L, w->al, w->beP, w->beQ, X0, w->acc, neg);
+      int l = adj_scaled_gen(&rp, &rq, l0, L, w->al, w->beP, X0, w->acc, neg);
       if (l < L && neg) fused_adjoint_gen(&rp, &rq, l, L, w->al, w->beP, X0, w->acc, true);
       else if (l < L) fused_adjoint_gen(&rp, &rq, l, L, w->al, w->beP, X0, w->acc, false);
       if (gdl__rec_all_scaled(&rp) && gdl__rec_all_scaled(&rq)) break; /* nothing here, nor nearer the pole */

@@ -80,44 +80,82 @@ static inline void gdl__leg_put(const gdl_sht_plan *p, double *lg, int64_t col, 
 /* The rescale check on the state in r: lanes still scaled whose value passed BIG move
  * up one unit; r->scaled says whether any lane is still scaled. */
 static inline void gdl__rec_rescale(rec *r) {
-  bool any = false;
+  vl big[NB], some = {0}, scaled = {0};
   for (int b = 0; b < NB; b++) {
     vd v = r->p1[b];
-    vl big = (r->kp[b] < 0) & ((v > BIG) | (v < -BIG));
-    r->p0[b] = vsel(big, r->p0[b] * SMALL, r->p0[b]);
-    r->p1[b] = vsel(big, v * SMALL, v);
-    r->kp[b] = vsel(big, r->kp[b] + 1, r->kp[b]);
-    any |= any_lane(r->kp[b] < 0);
+    big[b] = (r->kp[b] < 0) & ((v > BIG) | (v < -BIG));
+    some |= big[b];
   }
-  r->scaled = any;
+  if (!any_lane(some)) return; /* most checks: no lane moves, r->scaled stands */
+  for (int b = 0; b < NB; b++) {
+    r->p0[b] = vsel(big[b], r->p0[b] * SMALL, r->p0[b]);
+    r->p1[b] = vsel(big[b], r->p1[b] * SMALL, r->p1[b]);
+    r->kp[b] = vsel(big[b], r->kp[b] + 1, r->kp[b]);
+    scaled |= r->kp[b] < 0;
+  }
+  r->scaled = any_lane(scaled);
 }
 
-/* The recursion alone from k0 to k1 (values and sums not needed), for the block's
- * vectors: lam_{k+1} = (A_k x + B_k) lam_k - lam_{k-1}. */
-static inline void gdl__rec_steps(rec *r, int k0, int k1, const double *A, const double *B) {
-  vd x[NB], a[NB], b[NB];
-  for (int v = 0; v < NB; v++) x[v] = r->x[v], a[v] = r->p0[v], b[v] = r->p1[v];
-  for (int k = k0; k < k1; k++) {
-    vd Ak = vsplat(A[k]), Bk = vsplat(B[k]);
-    for (int v = 0; v < NB; v++) {
-      vd t = (Ak * x[v] + Bk) * b[v] - a[v];
-      a[v] = b[v], b[v] = t;
-    }
-  }
-  for (int v = 0; v < NB; v++) r->p0[v] = a[v], r->p1[v] = b[v];
-}
-
-/* The lanes that count (no longer scaled) at the start of a group of steps; false
- * when none does. The scaled phases of one map run CHECK steps at a time: where some
- * lane counts, the fused kernels with the scaled lanes masked (the adjoints zero their
- * ring values, the syntheses drop their sums of the group); where none does, the
- * recursion alone (rather than gdl__rec_chunk's stored, masked values and a second
- * pass of sums: the forward 4-8% faster, the spin != 0 inverse 4-5%). */
+/* The lanes that count (no longer scaled) now; false when none does. */
 static inline bool gdl__rec_active(const rec *r, vl *act) {
   vl some = {0};
   for (int v = 0; v < NB; v++) act[v] = r->kp[v] == 0, some |= act[v];
   return any_lane(some);
 }
+
+/* The recursion alone while no lane counts, lam_{k+1} = (A_k x + B_k) lam_k - lam_{k-1}
+ * for r and, when q is given, for q with B negated (spin != 0's Q): CHECK steps at a
+ * time from k until a rescale makes some lane count (or K), which it returns. Between
+ * rescales only |lam| > BIG is tested (every lane is scaled), not gdl__rec_rescale's
+ * per-lane update: this phase was latency- and check-bound, 20% of the spin 2 forward. */
+static inline __attribute__((always_inline)) int gdl__rec_skip(rec *r, rec *q, int k, int K, const double *A,
+                                                                const double *B) {
+  vd x[NB], a[NB], b[NB], c[NB], d[NB];
+  for (int v = 0; v < NB; v++) {
+    x[v] = r->x[v], a[v] = r->p0[v], b[v] = r->p1[v];
+    if (q) c[v] = q->p0[v], d[v] = q->p1[v];
+  }
+  while (k < K) {
+    int e = (k & ~1) + CHECK < K ? (k & ~1) + CHECK : K;
+    for (; k < e; k++) {
+      vd Ak = vsplat(A[k]), Bk = vsplat(B[k]);
+      for (int v = 0; v < NB; v++) {
+        vd t = (Ak * x[v] + Bk) * b[v] - a[v];
+        a[v] = b[v], b[v] = t;
+        if (q) t = (Ak * x[v] - Bk) * d[v] - c[v], c[v] = d[v], d[v] = t;
+      }
+    }
+    vl big = {0};
+    for (int v = 0; v < NB; v++) {
+      big |= (b[v] > BIG) | (b[v] < -BIG);
+      if (q) big |= (d[v] > BIG) | (d[v] < -BIG);
+    }
+    if (!any_lane(big)) continue;
+    for (int v = 0; v < NB; v++) {
+      r->p0[v] = a[v], r->p1[v] = b[v];
+      if (q) q->p0[v] = c[v], q->p1[v] = d[v];
+    }
+    gdl__rec_rescale(r);
+    if (q) gdl__rec_rescale(q);
+    vl act[NB];
+    if (gdl__rec_active(r, act) || (q && gdl__rec_active(q, act))) return k;
+    for (int v = 0; v < NB; v++) {
+      a[v] = r->p0[v], b[v] = r->p1[v];
+      if (q) c[v] = q->p0[v], d[v] = q->p1[v];
+    }
+  }
+  for (int v = 0; v < NB; v++) {
+    r->p0[v] = a[v], r->p1[v] = b[v];
+    if (q) q->p0[v] = c[v], q->p1[v] = d[v];
+  }
+  return k;
+}
+
+/* The scaled phases of one map: while no lane counts, gdl__rec_skip; where some lane
+ * counts, the fused kernels CHECK steps at a time with the scaled lanes masked (the
+ * adjoints zero their ring values, the syntheses drop their sums of the group). That
+ * replaces gdl__rec_chunk's stored, masked values and a second pass of sums there:
+ * the forward 4-8% faster, the spin != 0 inverse 4-5%. */
 
 /* every lane still below 2^-TINY after the last l: the block contributed nothing */
 static inline bool gdl__rec_all_scaled(const rec *r) {

@@ -114,10 +114,13 @@ static inline __attribute__((always_inline)) void synth_block(rec *r, int w, int
 static int synth_scaled(rec *r, int w, int K, const double *A, const double *B, const double *cf, vd *s) {
   int k = 0;
   while (r->scaled && k < K) {
-    int ke = k + CHECK < K ? k + CHECK : K;
     vl act[NB];
-    if (!gdl__rec_active(r, act)) gdl__rec_steps(r, k, ke, A, B);
-    else if (w == 8) synth_block(r, 8, k, ke, A, B, cf, s, act);
+    if (!gdl__rec_active(r, act)) {
+      k = gdl__rec_skip(r, NULL, k, K, A, B);
+      continue;
+    }
+    int ke = (k & ~1) + CHECK < K ? (k & ~1) + CHECK : K;
+    if (w == 8) synth_block(r, 8, k, ke, A, B, cf, s, act);
     else synth_block(r, 4, k, ke, A, B, cf, s, act);
     k = ke;
     gdl__rec_rescale(r);
@@ -243,17 +246,17 @@ static inline __attribute__((always_inline)) void adj_fused(rec *r, int w, int k
 static int adj_scaled(rec *r, int w, int K, const double *A, const double *B, const vd (*G)[8], vd *acc) {
   int k = 0;
   while (r->scaled && k < K) {
-    int ke = k + CHECK < K ? k + CHECK : K;
     vl act[NB];
     if (!gdl__rec_active(r, act)) {
-      gdl__rec_steps(r, k, ke, A, B);
-    } else {
-      vd Gm[NB][8];
-      for (int v = 0; v < NB; v++)
-        for (int q = 0; q < w; q++) Gm[v][q] = vand(G[v][q], act[v]);
-      if (w == 8) adj_fused(r, 8, k, ke, A, B, (const vd(*)[8])Gm, acc);
-      else adj_fused(r, 4, k, ke, A, B, (const vd(*)[8])Gm, acc);
+      k = gdl__rec_skip(r, NULL, k, K, A, B);
+      continue;
     }
+    int ke = (k & ~1) + CHECK < K ? (k & ~1) + CHECK : K;
+    vd Gm[NB][8];
+    for (int v = 0; v < NB; v++)
+      for (int q = 0; q < w; q++) Gm[v][q] = vand(G[v][q], act[v]);
+    if (w == 8) adj_fused(r, 8, k, ke, A, B, (const vd(*)[8])Gm, acc);
+    else adj_fused(r, 4, k, ke, A, B, (const vd(*)[8])Gm, acc);
     k = ke;
     gdl__rec_rescale(r);
   }
