@@ -124,6 +124,15 @@ static inline __attribute__((always_inline)) int gdl__rec_skip(rec *r, rec *q, i
   }
   while (k < K) {
     int e = (k & ~1) + CHECK < K ? (k & ~1) + CHECK : K;
+    /* two steps a turn, the state registers swapping roles (a step at a time spent a
+     * register move per value and step on the FMA ports) */
+    for (; k + 1 < e; k += 2) {
+      vd A0 = vsplat(A[k]), B0 = vsplat(B[k]), A1 = vsplat(A[k + 1]), B1 = vsplat(B[k + 1]);
+      for (int v = 0; v < NB; v++) {
+        a[v] = (A0 * x[v] + B0) * b[v] - a[v], b[v] = (A1 * x[v] + B1) * a[v] - b[v];
+        if (q) c[v] = (A0 * x[v] - B0) * d[v] - c[v], d[v] = (A1 * x[v] - B1) * c[v] - d[v];
+      }
+    }
     for (; k < e; k++) {
       vd Ak = vsplat(A[k]), Bk = vsplat(B[k]);
       for (int v = 0; v < NB; v++) {
