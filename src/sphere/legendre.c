@@ -320,13 +320,8 @@ static inline __attribute__((always_inline)) void fused_synth_2v(rec *rp, rec *r
  * of the unscaled rest. */
 static int synth_scaled_gen(rec *rp, rec *rq, int l, int L, const double *al, const double *beP,
                             const double *cf, int Lp, vd *A, bool neg) {
-  while ((rp->scaled || rq->scaled) && l < L) {
-    vl aP[NB], aQ[NB];
-    if (!(gdl__rec_active(rp, aP) | gdl__rec_active(rq, aQ))) {
-      l = gdl__rec_skip(rp, rq, l, L, al, beP);
-      continue;
-    }
-    int e = (l & ~1) + CHECK < L ? (l & ~1) + CHECK : L;
+  vl aP[NB], aQ[NB];
+  for (int e; (e = gdl__scaled_group(rp, rq, &l, L, al, beP, aP, aQ)) >= 0;) {
     for (int v = 0; v < NB; v += 2) {
       if (neg) fused_synth_2v(rp, rq, v, l, e, al, beP, cf, Lp, A, true, aP, aQ);
       else fused_synth_2v(rp, rq, v, l, e, al, beP, cf, Lp, A, false, aP, aQ);
@@ -411,13 +406,8 @@ static inline __attribute__((always_inline)) void fused_adjoint_gen(rec *rp, rec
  * first l of the unscaled rest. */
 static int adj_scaled_gen(rec *rp, rec *rq, int l, int L, const double *al, const double *beP,
                           const vd (*X)[8], vd *acc, bool neg) {
-  while ((rp->scaled || rq->scaled) && l < L) {
-    vl aP[NB], aQ[NB];
-    if (!(gdl__rec_active(rp, aP) | gdl__rec_active(rq, aQ))) {
-      l = gdl__rec_skip(rp, rq, l, L, al, beP);
-      continue;
-    }
-    int e = (l & ~1) + CHECK < L ? (l & ~1) + CHECK : L;
+  vl aP[NB], aQ[NB];
+  for (int e; (e = gdl__scaled_group(rp, rq, &l, L, al, beP, aP, aQ)) >= 0;) {
     vd Xm[NB][8];
     for (int b = 0; b < NB; b++)
       for (int q = 0; q < 8; q++) Xm[b][q] = vand(X[b][q], (q < 2 || q > 5) ? aP[b] : aQ[b]);

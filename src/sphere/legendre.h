@@ -167,6 +167,22 @@ static inline __attribute__((always_inline)) int gdl__rec_skip(rec *r, rec *q, i
   return k;
 }
 
+/* The next masked group of a block's scaled phase from *k: gdl__rec_skip while no lane
+ * of r (nor of q, when given) counts, then the group's end (CHECK steps from an even k,
+ * or K) with the lanes that count in ar (aq); -1 once the phase is over (no lane
+ * scaled, or K reached: *k is where the rest starts). The caller runs its masked
+ * kernel to the end returned, sets *k to it and rescales. */
+static inline __attribute__((always_inline)) int gdl__scaled_group(rec *r, rec *q, int *k, int K, const double *A,
+                                                                    const double *B, vl *ar, vl *aq) {
+  while ((r->scaled || (q && q->scaled)) && *k < K) {
+    bool some = gdl__rec_active(r, ar);
+    if (q) some |= gdl__rec_active(q, aq);
+    if (some) return (*k & ~1) + CHECK < K ? (*k & ~1) + CHECK : K;
+    *k = gdl__rec_skip(r, q, *k, K, A, B);
+  }
+  return -1;
+}
+
 /* every lane still below 2^-TINY after the last l: the block contributed nothing */
 static inline bool gdl__rec_all_scaled(const rec *r) {
   for (int b = 0; b < NB; b++)

@@ -113,13 +113,8 @@ static inline __attribute__((always_inline)) void synth_block(rec *r, int w, int
  * recursion alone while no lane counts. Returns the first k of the unscaled rest. */
 static int synth_scaled(rec *r, int w, int K, const double *A, const double *B, const double *cf, vd *s) {
   int k = 0;
-  while (r->scaled && k < K) {
-    vl act[NB];
-    if (!gdl__rec_active(r, act)) {
-      k = gdl__rec_skip(r, NULL, k, K, A, B);
-      continue;
-    }
-    int ke = (k & ~1) + CHECK < K ? (k & ~1) + CHECK : K;
+  vl act[NB];
+  for (int ke; (ke = gdl__scaled_group(r, NULL, &k, K, A, B, act, NULL)) >= 0;) {
     if (w == 8) synth_block(r, 8, k, ke, A, B, cf, s, act);
     else synth_block(r, 4, k, ke, A, B, cf, s, act);
     k = ke;
@@ -245,13 +240,8 @@ static inline __attribute__((always_inline)) void adj_fused(rec *r, int w, int k
  * the unscaled rest. */
 static int adj_scaled(rec *r, int w, int K, const double *A, const double *B, const vd (*G)[8], vd *acc) {
   int k = 0;
-  while (r->scaled && k < K) {
-    vl act[NB];
-    if (!gdl__rec_active(r, act)) {
-      k = gdl__rec_skip(r, NULL, k, K, A, B);
-      continue;
-    }
-    int ke = (k & ~1) + CHECK < K ? (k & ~1) + CHECK : K;
+  vl act[NB];
+  for (int ke; (ke = gdl__scaled_group(r, NULL, &k, K, A, B, act, NULL)) >= 0;) {
     vd Gm[NB][8];
     for (int v = 0; v < NB; v++)
       for (int q = 0; q < w; q++) Gm[v][q] = vand(G[v][q], act[v]);
