@@ -74,7 +74,7 @@ static inline int64_t gdl__round_up(int64_t v, int64_t q) { return (v + q - 1) /
 /* A 64-byte aligned buffer of at least `bytes` owned by the calling thread, kept for
  * its next call with the same slot (contents undefined). Slots: 0, 1 the float32
  * GEMM's packing, 2-6 the sphere's Legendre work arrays. */
-enum { GDL_SCRATCH_SLOTS = 7 };
+enum { GDL_SCRATCH_SLOTS = 8 };
 void *gdl__scratch(int slot, size_t bytes);
 gdl_tensor *gdl__tensor_empty(gdl_ctx *ctx, gdl_dtype t, gdl_shape s);
 bool gdl__ctx_records(const gdl_ctx *ctx);

@@ -422,7 +422,8 @@ static int adj_scaled_gen(rec *rp, rec *rq, int l, int L, const double *al, cons
 /* ---- per-thread workspace --------------------------------------------------------- */
 
 
-void gdl__leg_work_init(work *w, int L, int64_t nb, bool analysis) {
+void gdl__leg_work_init(work *w, const gdl_sht_plan *p, int64_t nb, bool analysis) {
+  int L = p->L;
   memset(w, 0, sizeof *w);
   w->Lpad = L + CL + 2;
   size_t Lp = (size_t)w->Lpad;
@@ -433,6 +434,7 @@ void gdl__leg_work_init(work *w, int L, int64_t nb, bool analysis) {
   size_t nacc = analysis ? (size_t)nb * Lp * 8 + (size_t)nb * NB * 8 : (size_t)nb * NB * 16;
   w->acc = gdl__scratch(5, nacc * sizeof(vd));
   w->ab = gdl__scratch(6, (size_t)(nb * gdl__group_stride(L)) * sizeof(double));
+  if (analysis && nb == 1 && p->spin == 0) w->pend = gdl__scratch(7, (size_t)(p->npair_pad / BL) * sizeof(pending));
   w->beP = w->al + Lp, w->beQ = w->al + 2 * Lp, w->ga = w->al + 3 * Lp, w->cl = w->al + 4 * Lp;
   w->zA = w->al + 5 * Lp, w->zB = w->al + 6 * Lp;
   w->lamQ = w->lamP + CL;
@@ -576,7 +578,7 @@ void gdl__leg_synth(const gdl_sht_plan *p, const double *alm, double *leg, int64
 #pragma omp parallel
   {
     work w;
-    gdl__leg_work_init(&w, L, nb, false);
+    gdl__leg_work_init(&w, p, nb, false);
 /* groups of MG m: neighbouring columns of leg share cache lines, rows of alm too */
 #pragma omp for schedule(dynamic, 1)
     for (int g = 0; g < L; g += MG) {
@@ -674,7 +676,7 @@ void gdl__leg_adjoint(const gdl_sht_plan *p, const double *leg, double *alm, int
 #pragma omp parallel
   {
     work w;
-    gdl__leg_work_init(&w, L, nb, true);
+    gdl__leg_work_init(&w, p, nb, true);
 /* groups of MG m: neighbouring columns of leg share cache lines, rows of alm too */
 #pragma omp for schedule(dynamic, 1)
     for (int g = 0; g < L; g += MG) {

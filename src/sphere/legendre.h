@@ -196,6 +196,20 @@ static inline bool gdl__rec_all_scaled(const rec *r) {
  * touched once per group (one cache line and page) rather than once per m. */
 #define MG 8
 
+/* Spin 0's adjoint of one map, a block whose unscaled rest is left for later: the
+ * accumulators per degree pair are [K][W] vectors, L2-sized at large L; block after
+ * block over all k they went through L2 once per block and step (one load and store
+ * per 4 FMAs). The rests run k chunk by k chunk over the blocks instead, each chunk's
+ * accumulators in L1 (GL L = 2048: that stage 248 -> 226 ms). Spin != 0 has half the
+ * accumulator traffic per FMA and gained nothing from it. */
+typedef struct {
+  rec r;
+  vd G[NB][8];         /* the block's ring values */
+  const double *A, *B; /* its form of the recursion */
+  int k;               /* where its rest starts */
+} pending;
+#define KCHUNK 2048 /* doubles of accumulators a chunk (16 KB) */
+
 typedef struct {
   double *ab; /* a group's coefficients, [nb][L][2][MG] complex: a_{l,m}, then a_{l,-m} */
   double *al, *beP, *beQ, *ga, *cl; /* [L] */
@@ -203,12 +217,13 @@ typedef struct {
   double *cf;                  /* [nb][8][Lpad]: coefficients by l (or k), re and im */
   vd (*lamP)[NB], (*lamQ)[NB]; /* [CL][NB] */
   vd *acc;                     /* synthesis: [nb][NB][16]; analysis: [nb][Lpad][8], then the gathered rings */
+  pending *pend;               /* analysis of one map: a block's rest, per block */
   int Lpad;
 } work;
 
 /* alpha, beta (for n), gamma of the recursion in cos t for l0 <= l < L-1; sq: sqrt table */
 void gdl__leg_coeffs(const double *sq, int L, int m, int n, int l0, double *al, double *be, double *ga);
-void gdl__leg_work_init(work *w, int L, int64_t nb, bool analysis);
+void gdl__leg_work_init(work *w, const gdl_sht_plan *p, int64_t nb, bool analysis);
 /* the block's start values lam_{l0} (rings pair0 .. pair0 + BL - 1) */
 void gdl__rec_start(rec *r, const gdl_sht_plan *p, const start_info *si, int64_t pair0);
 /* lam_l for l in [lc0, lc0 + CL) into lam[j][b]; false when all are masked zeros */

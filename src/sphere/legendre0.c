@@ -215,17 +215,15 @@ static inline __attribute__((always_inline)) void adj_fused(rec *r, int w, int k
   vd y[NB], a[NB], b[NB];
   for (int v = 0; v < NB; v++) y[v] = r->x[v], a[v] = r->p0[v], b[v] = r->p1[v];
   for (; k + 1 < K; k += 2) { /* b: mu_k, a: mu_{k-1}; two steps swap their roles */
-    for (int q = 0; q < w; q++) {
-      vd t = acc[k * w + q];
-      for (int v = 0; v < NB; v++) t += b[v] * G[v][q];
-      acc[k * w + q] = t;
-    }
     vd A0 = vsplat(A[k]), B0 = vsplat(B[k]);
     for (int v = 0; v < NB; v++) a[v] = (A0 * y[v] + B0) * b[v] - a[v];
-    for (int q = 0; q < w; q++) {
-      vd t = acc[(k + 1) * w + q];
-      for (int v = 0; v < NB; v++) t += a[v] * G[v][q];
-      acc[(k + 1) * w + q] = t;
+    for (int q = 0; q < w; q++) { /* both steps' sums: one load of each G a turn */
+      vd t0 = acc[k * w + q], t1 = acc[(k + 1) * w + q];
+      for (int v = 0; v < NB; v++) {
+        vd g = G[v][q];
+        t0 += b[v] * g, t1 += a[v] * g;
+      }
+      acc[k * w + q] = t0, acc[(k + 1) * w + q] = t1;
     }
     vd A1 = vsplat(A[k + 1]), B1 = vsplat(B[k + 1]);
     for (int v = 0; v < NB; v++) b[v] = (A1 * y[v] + B1) * a[v] - b[v];
@@ -261,12 +259,13 @@ void gdl__adj_m0(const gdl_sht_plan *p, work *w, int m, bool neg, const double *
   /* acc[c][k][q], q < W: S re, S im, T re, T im of m, then of -m; G[c*NB + b][q]: the
    * ring pairs' F(t) + F(pi - t) and x (F(t) - F(pi - t)) in the same order */
   for (int64_t c = 0; c < nb; c++) memset(w->acc + c * Lp * 8, 0, (size_t)(K + CL) * W * sizeof(vd));
-  vd(*G)[8] = (vd(*)[8])(w->acc + (size_t)nb * Lp * 8);
+  int npend = 0;
   for (int64_t pair0 = p->npair_pad - BL; pair0 >= 0; pair0 -= BL) { /* equator first */
     rec r;
     vd x[NB];
     const double *A, *B;
     ystart(&r, x, p, w, m, pair0, &A, &B);
+    vd(*G)[8] = nb == 1 ? w->pend[npend].G : (vd(*)[8])(w->acc + (size_t)nb * Lp * 8);
     for (int64_t c = 0; c < nb; c++) {
       const double *lg = leg + c * p->nlr * ld * 2;
       for (int b = 0; b < NB; b++) {
@@ -284,11 +283,11 @@ void gdl__adj_m0(const gdl_sht_plan *p, work *w, int m, bool neg, const double *
         }
       }
     }
-    if (nb == 1) { /* one map: everything in registers, the scaled phase masked */
+    if (nb == 1) { /* one map: everything in registers, the scaled phase masked, the rest later */
       int k = adj_scaled(&r, W, K, A, B, (const vd(*)[8])G, w->acc);
-      if (k < K && neg) adj_fused(&r, 8, k, K, A, B, (const vd(*)[8])G, w->acc);
-      else if (k < K) adj_fused(&r, 4, k, K, A, B, (const vd(*)[8])G, w->acc);
-      if (gdl__rec_all_scaled(&r)) break; /* nothing here, nor nearer the pole */
+      pending *b = &w->pend[npend]; /* (G was gathered into it) */
+      if (k < K) b->r = r, b->A = A, b->B = B, b->k = k, npend++;
+      else if (gdl__rec_all_scaled(&r)) break; /* nothing here, nor nearer the pole */
       continue;
     }
     for (int kc0 = 0; kc0 < K; kc0 += CL) {
@@ -308,6 +307,16 @@ void gdl__adj_m0(const gdl_sht_plan *p, work *w, int m, bool neg, const double *
     }
     if (gdl__rec_all_scaled(&r)) break; /* nothing here, nor nearer the pole */
   }
+  /* the blocks' rests, chunk by chunk (chunks of even length: adj_fused keeps its state) */
+  for (int kc = 0, KC = KCHUNK / (8 * W); kc < K; kc += KC)
+    for (int i = 0; i < npend; i++) {
+      pending *b = &w->pend[i];
+      int e = kc + KC < K ? kc + KC : K;
+      if (b->k >= e) continue;
+      if (neg) adj_fused(&b->r, 8, b->k, e, b->A, b->B, (const vd(*)[8])b->G, w->acc);
+      else adj_fused(&b->r, 4, b->k, e, b->A, b->B, (const vd(*)[8])b->G, w->acc);
+      b->k = e;
+    }
   for (int64_t c = 0; c < nb; c++) {
     const vd *acc = w->acc + c * Lp * 8;
     for (int h = 0; h < (neg ? 2 : 1); h++) {
