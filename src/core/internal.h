@@ -73,7 +73,7 @@ void gdl__zero(void *p, size_t bytes); /* memset 0, on all threads when large */
 static inline int64_t gdl__round_up(int64_t v, int64_t q) { return (v + q - 1) / q * q; }
 /* A 64-byte aligned buffer of at least `bytes` owned by the calling thread, kept for
  * its next call with the same slot (contents undefined). Slots: 0, 1 the float32
- * GEMM's packing, 2-6 the sphere's Legendre work arrays. */
+ * GEMM's packing, 2-7 the sphere's Legendre work arrays. */
 enum { GDL_SCRATCH_SLOTS = 8 };
 void *gdl__scratch(int slot, size_t bytes);
 gdl_tensor *gdl__tensor_empty(gdl_ctx *ctx, gdl_dtype t, gdl_shape s);
