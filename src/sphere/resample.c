@@ -124,6 +124,8 @@ static void pair_in(const grid *g, const double *leg, int64_t ld, int64_t j0, in
     bool hb = 2 * r + 1 < nq;
     for (int64_t i = 0; i < g->n; i++) {
       int64_t im = mirror(g, i), o = 2 * i * ld;
+      /* rings ld apart defeat the hardware prefetcher; a pair in two starts a new line */
+      if (!(r & 1) && i + 16 < g->n) __builtin_prefetch(va + o + 32 * ld);
       double ar = va[o], ai = va[o + 1], br = hb ? vb[o] : 0, bi = hb ? vb[o + 1] : 0;
       if (im == i) {
         col[i][0] = sp * (p > 0 ? ar : br), col[i][1] = sp * (p > 0 ? ai : bi);
@@ -146,6 +148,7 @@ static void pair_out(const grid *g, const fftw_complex *buf, double *leg, int64_
     bool hb = 2 * r + 1 < nq;
     for (int64_t i = 0; i < g->n; i++) {
       int64_t im = mirror(g, i), o = 2 * i * ld;
+      if (!(r & 1) && i + 16 < g->n) __builtin_prefetch(va + o + 32 * ld, 1); /* as in pair_in */
       double ar, ai, br, bi;
       if (im == i) {
         double wr = sp * col[i][0], wi = sp * col[i][1];
