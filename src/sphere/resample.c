@@ -165,20 +165,27 @@ static void pair_out(const grid *g, const fftw_complex *buf, double *leg, int64_
 
 /* out[k mod No] = in[k mod Ni] * f * e^{i k sg t0} for |k| < L, zero elsewhere
  * (ph: cos, sin of k t0 for k >= 0; NULL for t0 = 0) */
+/* y[j] = f x[j] e^{i sg t0 k}: the k >= 0 run (j = k) and the k < 0 run (j = k mod N,
+ * read at |k| = -k in ph) as loops of their own, which vectorise */
+static void move_run(const fftw_complex *x, fftw_complex *y, int64_t n, int64_t k0, int64_t dk, double f,
+                     const double *ph, double sg) {
+  for (int64_t j = 0; j < n; j++) {
+    int64_t a = k0 + dk * j; /* |k| */
+    double c = ph ? f * ph[2 * a] : f, s = ph ? sg * f * ph[2 * a + 1] : 0;
+    double re = x[j][0], im = x[j][1];
+    y[j][0] = re * c - im * s;
+    y[j][1] = re * s + im * c;
+  }
+}
+
 static void move(const fftw_complex *in, int64_t Ni, fftw_complex *out, int64_t No, int L, double f,
                  const double *ph, double sg) {
   for (int q = 0; q < CH; q++) {
     const fftw_complex *x = in + q * Ni;
     fftw_complex *y = out + q * No;
     memset(y + L, 0, (size_t)(No - 2 * L + 1) * sizeof(fftw_complex)); /* L <= k <= No - L */
-    for (int k = -(L - 1); k <= L - 1; k++) {
-      int64_t ki = k < 0 ? k + Ni : k, ko = k < 0 ? k + No : k;
-      double c = f, s = 0;
-      if (ph) c = f * ph[2 * abs(k)], s = (k < 0 ? -sg : sg) * f * ph[2 * abs(k) + 1];
-      double re = x[ki][0], im = x[ki][1];
-      y[ko][0] = re * c - im * s;
-      y[ko][1] = re * s + im * c;
-    }
+    move_run(x, y, L, 0, 1, f, ph, sg);                                        /* k = 0 .. L - 1 */
+    move_run(x + Ni - (L - 1), y + No - (L - 1), L - 1, L - 1, -1, f, ph, -sg); /* k = 1 - L .. -1 */
   }
 }
 
