@@ -54,18 +54,24 @@ static gdl_status set_pairs(gdl_sht_plan *p, const double *th, int64_t n) {
   memcpy(p->lth, th, (size_t)n * sizeof(double));
   bool sym = true;
   for (int64_t i = 0; i < n; i++) sym &= fabs(th[i] + th[n - 1 - i] - M_PI) < 1e-10;
-  for (int64_t i = 0; i < n; i++) {
-    if (sym && i > (n - 1) / 2) break;
-    int64_t j = sym ? n - 1 - i : -1;
-    p->pn[np] = i, p->ps[np] = (sym && j != i) ? j : -1;
-    p->px[np] = cos(th[i]), p->pz[np] = sin(th[i]) * sin(th[i]);
-    p->plc[np] = log2(cos(th[i] / 2)), p->pls[np] = log2(sin(th[i] / 2));
-    np++;
-  }
+  np = sym ? (n + 1) / 2 : n;
   p->npair = np;
   p->npair_pad = (np + 31) / 32 * 32;
-  for (int64_t q = np; q < p->npair_pad; q++)
-    p->pn[q] = p->ps[q] = -1, p->px[q] = 0, p->pz[q] = 1, p->plc[q] = p->pls[q] = -0.5;
+  /* The padding to whole blocks comes first, at the pole end: the Legendre stage runs
+   * blocks from the equator and stops at the first that stays below 2^-196, so there
+   * it is mostly never reached (at the equator end it had cost a block for every m:
+   * the L + 1 Clenshaw-Curtis rings of MW make 1025 pairs at L = 2048). Its lanes look
+   * like rings nearer the pole than any (x = 1, z = 0, so the block recurses in z) with
+   * start values scaled for good from m + |s| > 0 on; nothing of them is kept. */
+  int64_t pad = p->npair_pad - np;
+  for (int64_t q = 0; q < pad; q++)
+    p->pn[q] = p->ps[q] = -1, p->px[q] = 1, p->pz[q] = 0, p->plc[q] = p->pls[q] = -1e6;
+  for (int64_t i = 0; i < np; i++) {
+    int64_t j = sym ? n - 1 - i : -1, q = pad + i;
+    p->pn[q] = i, p->ps[q] = (sym && j != i) ? j : -1;
+    p->px[q] = cos(th[i]), p->pz[q] = sin(th[i]) * sin(th[i]);
+    p->plc[q] = log2(cos(th[i] / 2)), p->pls[q] = log2(sin(th[i] / 2));
+  }
   return GDL_OK;
 }
 
