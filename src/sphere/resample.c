@@ -163,10 +163,9 @@ static void pair_out(const grid *g, const fftw_complex *buf, double *leg, int64_
   }
 }
 
-/* out[k mod No] = in[k mod Ni] * f * e^{i k sg t0} for |k| < L, zero elsewhere
- * (ph: cos, sin of k t0 for k >= 0; NULL for t0 = 0) */
-/* y[j] = f x[j] e^{i sg t0 k}: the k >= 0 run (j = k) and the k < 0 run (j = k mod N,
- * read at |k| = -k in ph) as loops of their own, which vectorise */
+/* y[j] = f x[j] e^{i sg t0 a}, a = k0 + dk j = |k|: move's k >= 0 run, and its k < 0
+ * run with sg negated, as loops of their own, which vectorise (one loop choosing the
+ * index per element did not) */
 static void move_run(const fftw_complex *x, fftw_complex *y, int64_t n, int64_t k0, int64_t dk, double f,
                      const double *ph, double sg) {
   for (int64_t j = 0; j < n; j++) {
@@ -178,6 +177,8 @@ static void move_run(const fftw_complex *x, fftw_complex *y, int64_t n, int64_t 
   }
 }
 
+/* out[k mod No] = in[k mod Ni] * f * e^{i k sg t0} for |k| < L, zero elsewhere
+ * (ph: cos, sin of k t0 for k >= 0; NULL for t0 = 0) */
 static void move(const fftw_complex *in, int64_t Ni, fftw_complex *out, int64_t No, int L, double f,
                  const double *ph, double sg) {
   for (int q = 0; q < CH; q++) {
