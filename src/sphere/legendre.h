@@ -200,7 +200,8 @@ static inline bool gdl__rec_all_scaled(const rec *r) {
  * accumulators per degree pair are [K][W] vectors, L2-sized at large L; block after
  * block over all k they went through L2 once per block and step (one load and store
  * per 4 FMAs). The rests run k chunk by k chunk over the blocks instead, each chunk's
- * accumulators in L1 (GL L = 2048: that stage 248 -> 226 ms). Spin != 0 has half the
+ * accumulators in L1 (GL L = 2048: that stage 248 -> 226 ms; 221 with adj_fused's
+ * two steps of sums from one load of G). Spin != 0 has half the
  * accumulator traffic per FMA and gained nothing from it. */
 typedef struct {
   rec r;

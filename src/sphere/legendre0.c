@@ -308,15 +308,16 @@ void gdl__adj_m0(const gdl_sht_plan *p, work *w, int m, bool neg, const double *
     if (gdl__rec_all_scaled(&r)) break; /* nothing here, nor nearer the pole */
   }
   /* the blocks' rests, chunk by chunk (chunks of even length: adj_fused keeps its state) */
-  for (int kc = 0, KC = KCHUNK / (8 * W); kc < K; kc += KC)
+  for (int kc = 0, KC = KCHUNK / (8 * W); kc < K; kc += KC) {
+    int e = kc + KC < K ? kc + KC : K;
     for (int i = 0; i < npend; i++) {
       pending *b = &w->pend[i];
-      int e = kc + KC < K ? kc + KC : K;
       if (b->k >= e) continue;
       if (neg) adj_fused(&b->r, 8, b->k, e, b->A, b->B, (const vd(*)[8])b->G, w->acc);
       else adj_fused(&b->r, 4, b->k, e, b->A, b->B, (const vd(*)[8])b->G, w->acc);
       b->k = e;
     }
+  }
   for (int64_t c = 0; c < nb; c++) {
     const vd *acc = w->acc + c * Lp * 8;
     for (int h = 0; h < (neg ? 2 : 1); h++) {

@@ -55,7 +55,6 @@ static gdl_status set_pairs(gdl_sht_plan *p, const double *th, int64_t n) {
   bool sym = true;
   for (int64_t i = 0; i < n; i++) sym &= fabs(th[i] + th[n - 1 - i] - M_PI) < 1e-10;
   np = sym ? (n + 1) / 2 : n;
-  p->npair = np;
   p->npair_pad = (np + 31) / 32 * 32;
   /* The padding to whole blocks comes first, at the pole end: the Legendre stage runs
    * blocks from the equator and stops at the first that stays below 2^-196, so there

@@ -64,7 +64,7 @@ struct gdl_sht_plan {
   /* Legendre rings and their north/south pairs (padded to the kernel's block) */
   int64_t nlr;
   double *lth;
-  int64_t npair, npair_pad;
+  int64_t npair_pad; /* ring pairs, padded to whole blocks (the padding first: pole end) */
   int64_t *pn, *ps;          /* ring indices, -1 = none */
   double *px, *pz, *plc, *pls; /* cos(t), sin(t)^2, log2 cos(t/2), log2 sin(t/2) of the north ring */
   double *sqrt_tab;          /* sqrt(k), k < 4L + 8 */
