@@ -2,6 +2,8 @@
 # Graph benchmarks of issue 4: gdl (bench/bench_graph.c) against PyTorch Geometric
 # (bench/graph_pyg.py) in the same run, and the machine's memory bandwidth
 # (bench/peak.c) for the gSpMM fraction. Prints the ratios bench/RESULTS.md records.
+# PyG comes from bench/.venv: bash bench/setup-venv.sh --pyg (NeighborLoader's
+# sampling needs torch-sparse, which that builds).
 #   bash bench/run_graph.sh [--quick] [--threads 1,2]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -3,8 +3,11 @@
 # generation (numpy, torch for CPU, safetensors). Idempotent: an existing venv is
 # kept and only missing packages are installed. The build and the tests never
 # use it. --escnn makes bench/.venv-escnn instead (torch + escnn, which pins
-# numpy < 2 and so cannot share bench/.venv with the other peers).
-#   bash bench/setup-venv.sh [--escnn]
+# numpy < 2 and so cannot share bench/.venv with the other peers). --pyg adds
+# torch_geometric and, for its NeighborLoader (bench/run_graph.sh), torch-scatter and
+# torch-sparse, built from their PyPI sources against the venv's torch (PyPI has no
+# wheels of them; the build takes a while).
+#   bash bench/setup-venv.sh [--escnn | --pyg]
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -42,6 +45,11 @@ fi
 # libraries); fall back to plain PyPI where that index cannot be reached.
 if ! have torch; then
   pip install torch --index-url https://download.pytorch.org/whl/cpu || pip install torch
+fi
+
+if [ "${1:-}" = --pyg ]; then
+  have torch_geometric || pip install torch_geometric
+  have torch_sparse || FORCE_ONLY_CPU=1 pip install --no-build-isolation torch-scatter torch-sparse
 fi
 
 "$py" - <<'PY'
