@@ -261,7 +261,7 @@ static gdl_tensor *gather_rows(gdl_graph *dst, const gdl_tensor *t, const int64_
   gdl_tensor *y = gdl__gtensor(dst, t->dtype, s);
   size_t row = t->shape[0] ? gdl_tensor_nbytes(t) / (size_t)t->shape[0] : 0;
   /* rows in parallel when there is enough to copy (a sampled mini-batch's features) */
-  GDL_OMP(omp parallel for schedule(static) if ((size_t)n * row > ((size_t)1 << 20)))
+  GDL_PARALLEL_FOR_IF((size_t)n * row > ((size_t)1 << 20))
   for (int64_t i = 0; i < n; i++)
     memcpy((char *)y->data + (size_t)i * row, (const char *)t->data + (size_t)(idx ? idx[i] : i) * row, row);
   return y;

@@ -45,7 +45,7 @@ void gdl_sht_plan_destroy(gdl_sht_plan *p) {
 static gdl_status set_pairs(gdl_sht_plan *p, const double *th, int64_t n) {
   p->nlr = n;
   p->lth = malloc((size_t)n * sizeof(double));
-  int64_t np = 0, cap = n + 64;
+  int64_t cap = n + 64;
   p->pn = malloc((size_t)cap * sizeof(int64_t)), p->ps = malloc((size_t)cap * sizeof(int64_t));
   p->px = malloc((size_t)cap * sizeof(double)), p->plc = malloc((size_t)cap * sizeof(double));
   p->pls = malloc((size_t)cap * sizeof(double)), p->pz = malloc((size_t)cap * sizeof(double));
@@ -54,7 +54,7 @@ static gdl_status set_pairs(gdl_sht_plan *p, const double *th, int64_t n) {
   memcpy(p->lth, th, (size_t)n * sizeof(double));
   bool sym = true;
   for (int64_t i = 0; i < n; i++) sym &= fabs(th[i] + th[n - 1 - i] - M_PI) < 1e-10;
-  np = sym ? (n + 1) / 2 : n;
+  int64_t np = sym ? (n + 1) / 2 : n;
   p->npair_pad = (np + 31) / 32 * 32;
   /* The padding to whole blocks comes first, at the pole end: the Legendre stage runs
    * blocks from the equator and stops at the first that stays below 2^-196, so there
