@@ -14,6 +14,8 @@
 
 static const char *const graph_datasets[] = {"planetoid", "npz-graph", "tu", NULL};
 enum { PLANETOID, NPZ_GRAPH, TU };
+static const char *const splits[] = {"gdl", "sklearn", NULL};
+enum { SPLIT_GDL, SPLIT_SKLEARN };
 
 /* The positional argument and the --set overrides of argv, without printing. */
 static gdl_config *peek_config(int argc, char **argv) {
@@ -206,6 +208,7 @@ static int gsession_open(gsession *s, const cli_args *a) {
   const char *path, *name, *folds_dir;
   bool normalize, use_attr;
   int64_t seed;
+  int split;
   gdl_status st = gdl_section_enum(d, "dataset", graph_datasets, 0, &s->kind);
   if (!st) st = gdl_section_str(d, "name", s->kind == TU ? "MUTAG" : "cora", &name);
   if (st) return 1;
@@ -229,7 +232,10 @@ static int gsession_open(gsession *s, const cli_args *a) {
     st = gdl_section_bool(d, "use_node_attr", false, &use_attr);
     if (!st) st = gdl_section_int(d, "folds", 10, &s->folds);
     if (!st) st = gdl_section_int(d, "fold", -1, &s->fold);
+    if (!st) st = gdl_section_enum(d, "split", splits, SPLIT_GDL, &split);
     if (!st) st = gdl_section_int(d, "split_seed", 0, &seed);
+    if (!st && split == SPLIT_SKLEARN && (seed < 0 || seed > UINT32_MAX))
+      st = gdl_section_error(d, "split_seed", "must lie in 0..2^32-1 for split = sklearn (numpy's seeds)");
     if (!st) st = gdl_section_str(d, "folds_dir", NULL, &folds_dir);
     if (!st && (s->folds < 2 || s->fold >= s->folds)) st = gdl_section_error(d, "folds", "need folds >= 2 and fold < folds");
     if (st) return 1;
@@ -244,8 +250,10 @@ static int gsession_open(gsession *s, const cli_args *a) {
     s->fold_of = malloc((size_t)s->set->n * sizeof *s->fold_of);
     int64_t *y = malloc((size_t)s->set->n * sizeof *y);
     for (int64_t i = 0; i < s->set->n; i++) y[i] = ((int64_t *)s->set->graphs[i]->y->data)[0];
-    st = folds_dir ? read_fold_files(folds_dir, s->folds, s->set->n, s->fold_of)
-                   : gdl_stratified_kfold(y, s->set->n, (int)s->folds, (uint64_t)seed, s->fold_of);
+    if (folds_dir) st = read_fold_files(folds_dir, s->folds, s->set->n, s->fold_of);
+    else if (split == SPLIT_SKLEARN)
+      st = gdl_stratified_kfold_sklearn(y, s->set->n, (int)s->folds, (uint32_t)seed, s->fold_of);
+    else st = gdl_stratified_kfold(y, s->set->n, (int)s->folds, (uint64_t)seed, s->fold_of);
     free(y);
     if (st) return 1;
   }

@@ -334,6 +334,34 @@ static void test_kfold(void) {
   CHECK(ok, "stratified: every fold has 6 of class 1 and 14 of class 0");
 }
 
+/* scikit-learn <= 0.21's folds (the GIN code's), against tests/ref/kfold_sklearn.npz
+ * made by tests/ref/gen_kfold.py with numpy's RandomState. */
+static void test_kfold_sklearn(void) {
+  gdl_arrays *ref = gdl_npz_load("tests/ref/kfold_sklearn.npz");
+  CHECK(ref, "load: %s", gdl_last_error());
+  if (!ref) return;
+  for (int c = 0; c < 3; c++) {
+    char key[4][16];
+    snprintf(key[0], 16, "y%d", c);
+    snprintf(key[1], 16, "fold%d", c);
+    snprintf(key[2], 16, "k%d", c);
+    snprintf(key[3], 16, "seed%d", c);
+    gdl_tensor *y = gdl_arrays_get(ref, key[0]), *want = gdl_arrays_get(ref, key[1]);
+    CHECK(y && want && y->dtype == GDL_I64 && want->dtype == GDL_I32, "case %d: y int64 and fold int32", c);
+    if (!y || !want || y->dtype != GDL_I64 || want->dtype != GDL_I32) break;
+    int64_t n = y->shape[0], k = ((int64_t *)gdl_arrays_get(ref, key[2])->data)[0];
+    int64_t seed = ((int64_t *)gdl_arrays_get(ref, key[3])->data)[0];
+    int *fold = malloc((size_t)n * sizeof *fold);
+    CHECK(gdl_stratified_kfold_sklearn(y->data, n, (int)k, (uint32_t)seed, fold) == GDL_OK, "sklearn kfold");
+    int64_t bad = 0;
+    for (int64_t i = 0; i < n; i++) bad += fold[i] != ((int32_t *)want->data)[i];
+    CHECK(!bad, "case %d (n %lld, k %lld, seed %lld): %lld samples in another fold than scikit-learn's", c,
+          (long long)n, (long long)k, (long long)seed, (long long)bad);
+    free(fold);
+  }
+  gdl_arrays_free(ref);
+}
+
 /* ---- learning (short runs; thresholds well below the full runs of docs/graphs.md) ---- */
 
 static void test_learning(void) {
@@ -403,6 +431,7 @@ int main(void) {
   test_batching();
   test_sampler();
   test_kfold();
+  test_kfold_sklearn();
   test_loaders();
   test_learning();
   return test_report();

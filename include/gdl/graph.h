@@ -327,6 +327,11 @@ GDL_API void gdl_graph_set_free(gdl_graph_set *s);
  * proportions kept in every fold; seeded shuffle within classes. */
 GDL_API gdl_status gdl_stratified_kfold(const int64_t *y, int64_t n, int k, uint64_t seed, int *fold);
 
+/* The folds of scikit-learn's StratifiedKFold(n_splits = k, shuffle = True,
+ * random_state = seed) up to version 0.21, which the GIN paper's code made with seed 0
+ * (numpy's MT19937 reproduced; 0.22 changed the algorithm). Labels y as above. */
+GDL_API gdl_status gdl_stratified_kfold_sklearn(const int64_t *y, int64_t n, int k, uint32_t seed, int *fold);
+
 #ifdef __cplusplus
 }
 #endif

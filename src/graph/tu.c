@@ -241,32 +241,3 @@ gdl_graph_set *gdl_graph_set_load_tu(const char *dir, const char *name, bool use
   }
   return set;
 }
-
-/* ---- stratified k-fold ------------------------------------------------------------------
- * Samples of each class are shuffled (seeded) and dealt to folds round-robin,
- * continuing where the previous class stopped, so fold sizes differ by at most one
- * and every fold keeps the class proportions. */
-
-gdl_status gdl_stratified_kfold(const int64_t *y, int64_t n, int k, uint64_t seed, int *fold) {
-  if (k < 2 || k > n) return gdl_error(GDL_ERR_ARG, "kfold: need 2 <= k <= %lld samples, got k = %d", (long long)n, k);
-  int64_t C = 0;
-  for (int64_t i = 0; i < n; i++) {
-    if (y[i] < 0) return gdl_error(GDL_ERR_VALUE, "kfold: negative label at %lld", (long long)i);
-    if (y[i] + 1 > C) C = y[i] + 1;
-  }
-  int64_t *idx = malloc((size_t)n * sizeof *idx);
-  gdl_rng r = gdl_rng_make(seed);
-  int next = 0;
-  for (int64_t c = 0; c < C; c++) {
-    int64_t m = 0;
-    for (int64_t i = 0; i < n; i++)
-      if (y[i] == c) idx[m++] = i;
-    gdl_rng_shuffle(&r, idx, m);
-    for (int64_t j = 0; j < m; j++) {
-      fold[idx[j]] = next;
-      next = (next + 1) % k;
-    }
-  }
-  free(idx);
-  return GDL_OK;
-}
