@@ -74,6 +74,9 @@ int cli_sht(int argc, char **argv);
 bool cli_graph_config(int argc, char **argv);
 int cli_graph_train(int argc, char **argv);
 int cli_graph_eval(int argc, char **argv);
+int cli_graph_info(const cli_args *a);
+/* The layers of m, their output shapes and parameter counts (gdl info). */
+void cli_model_summary(const char *file, gdl_model *m, gdl_shape input, const char *per);
 
 /* Writes text to path atomically (temporary file + rename). */
 gdl_status cli_write_file(const char *path, const char *text, size_t n);

@@ -488,3 +488,16 @@ int cli_graph_eval(int argc, char **argv) {
   printf("test_accuracy=%.4f test_loss=%.4f n=%lld\n", ev.accuracy, ev.loss, (long long)ev.n);
   return 0;
 }
+
+/* gdl info on a graph config: the model for the dataset's node features. */
+int cli_graph_info(const cli_args *a) {
+  gsession s;
+  gdl_model *m = NULL;
+  gdl_status st = gsession_open(&s, a) ? GDL_ERR_ARG : GDL_OK;
+  if (!st && !(m = build_model(&s, 1))) st = GDL_ERR_CONFIG;
+  if (!st) st = gdl_config_check_unused(s.cfg);
+  if (!st) cli_model_summary(a->file, m, GDL_SHAPE(s.num_features), s.kind == TU ? "node (graph classification)" : "node");
+  gdl_model_free(m);
+  gsession_close(&s);
+  return st ? cli_fail() : 0;
+}

@@ -33,6 +33,18 @@ static bool ends_with(const char *s, const char *suffix) {
   return n >= k && !strcmp(s + n - k, suffix);
 }
 
+void cli_model_summary(const char *file, gdl_model *m, gdl_shape input, const char *per) {
+  char shape[128];
+  printf("%s: model for inputs %s per %s\n", file, gdl_shape_str(input, shape, sizeof shape), per);
+  printf("  %-5s %-14s %-22s %12s\n", "layer", "kind", "output shape", "parameters");
+  for (int i = 0; i < gdl_model_layer_count(m); i++) {
+    gdl_layer *l = gdl_model_layer(m, i);
+    printf("  %-5d %-14s %-22s %12lld\n", i, gdl_layer_kind(l), gdl_shape_str(gdl_layer_out_shape(l), shape, sizeof shape),
+           (long long)gdl_layer_param_count(l));
+  }
+  printf("  total parameters: %lld\n", (long long)gdl_model_numel(m));
+}
+
 static int info_config(const cli_args *a) {
   gdl_config *cfg = cli_config_open(a->file, (char **)a->sets, a->nsets);
   if (!cfg) return cli_fail();
@@ -51,15 +63,7 @@ static int info_config(const cli_args *a) {
     gdl_config_free(cfg);
     return cli_fail();
   }
-  char shape[128];
-  printf("%s: model for inputs %s per sample\n", a->file, gdl_shape_str(sample, shape, sizeof shape));
-  printf("  %-5s %-14s %-22s %12s\n", "layer", "kind", "output shape", "parameters");
-  for (int i = 0; i < gdl_model_layer_count(m); i++) {
-    gdl_layer *l = gdl_model_layer(m, i);
-    printf("  %-5d %-14s %-22s %12lld\n", i, gdl_layer_kind(l), gdl_shape_str(gdl_layer_out_shape(l), shape, sizeof shape),
-           (long long)gdl_layer_param_count(l));
-  }
-  printf("  total parameters: %lld\n", (long long)gdl_model_numel(m));
+  cli_model_summary(a->file, m, sample, "sample");
   gdl_model_free(m);
   gdl_config_free(cfg);
   return 0;
@@ -70,7 +74,7 @@ int cli_info(int argc, char **argv) {
   int rc = cli_parse_args(argc, argv, info_usage, "set", &a);
   if (rc >= 0) return rc;
   const char *f = a.file;
-  if (ends_with(f, ".ini")) return info_config(&a);
+  if (ends_with(f, ".ini")) return cli_graph_config(argc, argv) ? cli_graph_info(&a) : info_config(&a);
   if (ends_with(f, ".npy")) {
     gdl_tensor *x = gdl_npy_load(f);
     if (!x) return cli_fail();

@@ -120,6 +120,16 @@ int main(int argc, char **argv) {
   CHECK(run("info ok.ini") == 0 && strstr(out, "total parameters: 146"), "info on a config: %s", out);
   CHECK(run("info run/model.safetensors") == 0 && strstr(out, "layers.0.weight") && strstr(out, "[16, 6]"),
         "info on weights: %s", out);
+  char cwd[512], gcfg[1200];
+  struct stat mutag;
+  if (getcwd(cwd, sizeof cwd) && stat(TEST_DATA("tu/MUTAG"), &mutag) == 0) { /* input width from the data */
+    snprintf(gcfg, sizeof gcfg, "[data]\ndataset = tu\npath = %s/" TEST_DATA("tu/MUTAG") "\nsplit = sklearn\n"
+             "[gin]\nmlp = 8\n[global_add_pool]\n[linear]\nout = 2\n", cwd);
+    write_text("gin.ini", gcfg);
+    CHECK(run("info gin.ini") == 0 && strstr(out, "inputs [7] per node") && strstr(out, "graph_pool"),
+          "info on a graph config: %s", out);
+    EXPECT_FAIL("bad split", "split", "info gin.ini --set data.split=random");
+  }
 
   /* ---- bad input ------------------------------------------------------------- */
   EXPECT_FAIL("missing config", "nope.ini", "train nope.ini");
