@@ -90,8 +90,8 @@ static void numpy_shuffled_range(uint32_t seed, int64_t *a, int64_t n) {
 
 /* scikit-learn <= 0.21, StratifiedKFold(k, shuffle=True, random_state=seed): each class
  * shuffles arange(max(count, k)) with its own RandomState(seed) (the int seed is handed
- * to one KFold per class), cuts it into k consecutive runs, the first count % k one
- * longer, and run f names the class's samples (in dataset order) that go to fold f;
+ * to one KFold per class), cuts it into k consecutive runs, the first max(count, k) % k
+ * one longer, and run f names the class's samples (in dataset order) that go to fold f;
  * positions past count are dropped. 0.22 changed the algorithm. */
 gdl_status gdl_stratified_kfold_sklearn(const int64_t *y, int64_t n, int k, uint32_t seed, int *fold) {
   int64_t C = 0;
