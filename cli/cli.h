@@ -66,6 +66,8 @@ int cli_train(int argc, char **argv);
 int cli_eval(int argc, char **argv);
 int cli_predict(int argc, char **argv);
 int cli_info(int argc, char **argv);
+/* The layers of m, their output shapes and parameter counts (gdl info). */
+void cli_model_summary(const char *file, gdl_model *m, gdl_shape input, const char *per);
 int cli_plot(int argc, char **argv);
 int cli_sht(int argc, char **argv);
 
@@ -75,8 +77,6 @@ bool cli_graph_config(int argc, char **argv);
 int cli_graph_train(int argc, char **argv);
 int cli_graph_eval(int argc, char **argv);
 int cli_graph_info(const cli_args *a);
-/* The layers of m, their output shapes and parameter counts (gdl info). */
-void cli_model_summary(const char *file, gdl_model *m, gdl_shape input, const char *per);
 
 /* Writes text to path atomically (temporary file + rename). */
 gdl_status cli_write_file(const char *path, const char *text, size_t n);

@@ -341,16 +341,20 @@ static void test_kfold_sklearn(void) {
   CHECK(ref, "load: %s", gdl_last_error());
   if (!ref) return;
   for (int c = 0; c < 3; c++) {
-    char key[4][16];
-    snprintf(key[0], 16, "y%d", c);
-    snprintf(key[1], 16, "fold%d", c);
-    snprintf(key[2], 16, "k%d", c);
-    snprintf(key[3], 16, "seed%d", c);
-    gdl_tensor *y = gdl_arrays_get(ref, key[0]), *want = gdl_arrays_get(ref, key[1]);
-    CHECK(y && want && y->dtype == GDL_I64 && want->dtype == GDL_I32, "case %d: y int64 and fold int32", c);
-    if (!y || !want || y->dtype != GDL_I64 || want->dtype != GDL_I32) break;
-    int64_t n = y->shape[0], k = ((int64_t *)gdl_arrays_get(ref, key[2])->data)[0];
-    int64_t seed = ((int64_t *)gdl_arrays_get(ref, key[3])->data)[0];
+    char key[16];
+    const char *names[4] = {"y", "fold", "k", "seed"};
+    gdl_tensor *t[4];
+    bool ok = true;
+    for (int j = 0; j < 4; j++) {
+      snprintf(key, sizeof key, "%s%d", names[j], c);
+      t[j] = gdl_arrays_get(ref, key);
+      ok &= t[j] && t[j]->dtype == (j == 1 ? GDL_I32 : GDL_I64) && t[j]->ndim == 1;
+    }
+    ok = ok && t[1]->shape[0] == t[0]->shape[0];
+    CHECK(ok, "case %d: y, k, seed int64 and fold int32, all 1-D, fold as long as y", c);
+    if (!ok) break;
+    gdl_tensor *y = t[0], *want = t[1];
+    int64_t n = y->shape[0], k = ((int64_t *)t[2]->data)[0], seed = ((int64_t *)t[3]->data)[0];
     int *fold = malloc((size_t)n * sizeof *fold);
     CHECK(gdl_stratified_kfold_sklearn(y->data, n, (int)k, (uint32_t)seed, fold) == GDL_OK, "sklearn kfold");
     int64_t bad = 0;
