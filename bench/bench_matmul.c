@@ -87,8 +87,8 @@ int main(int argc, char **argv) {
   for (int ti = 0; ti < nthreads; ti++) {
     int nt = threads[ti];
     gdl_set_threads(nt);
-    double peak[2] = {peak_gflops(PEAK_ZMM_F32, nt, 10000000, 10),
-                      peak_gflops(PEAK_ZMM_F64, nt, 10000000, 10)};
+    double peak[2] = {peak_gflops(PEAK_WIDE_F32, nt, 10000000, 10),
+                      peak_gflops(PEAK_WIDE_F64, nt, 10000000, 10)};
     printf("\n%d thread%s: measured FMA peak %.1f GFLOP/s float32, %.1f GFLOP/s float64\n", nt,
            nt > 1 ? "s" : "", peak[0], peak[1]);
     printf("%-8s %-18s %-12s %12s %8s %14s %10s\n", "dtype", "M x K x N", "", "gdl GFLOP/s",

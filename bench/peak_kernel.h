@@ -31,7 +31,10 @@ static volatile double peak_mul_d = 0.9999999, peak_add_d = 1e-7;
   acc[6] = fma(acc[6], m, c); acc[7] = fma(acc[7], m, c); acc[8] = fma(acc[8], m, c);     \
   acc[9] = fma(acc[9], m, c); acc[10] = fma(acc[10], m, c); acc[11] = fma(acc[11], m, c);
 
-/* Each returns the FLOPs done (2 per lane per FMA) and stores a checksum. */
+/* Each returns the FLOPs done (2 per lane per FMA) and stores a checksum. The
+ * AVX-512 ones exist only where the build targets it (-march=native on an AVX2-only
+ * CPU, such as AMD Zen 3, has no 512-bit registers). */
+#ifdef __AVX512F__
 static BENCH_UNUSED double peak_fma_zmm_f32(int64_t iters, float *sink) {
   __m512 acc[PEAK_CHAINS], m = _mm512_set1_ps(peak_mul_f), c = _mm512_set1_ps(peak_add_f);
   for (int k = 0; k < PEAK_CHAINS; k++) acc[k] = _mm512_set1_ps(1.0f + 0.01f * (float)k);
@@ -55,6 +58,7 @@ static BENCH_UNUSED double peak_fma_zmm_f64(int64_t iters, double *sink) {
   *sink = _mm512_reduce_add_pd(s);
   return (double)iters * PEAK_CHAINS * 8 * 2;
 }
+#endif
 
 static BENCH_UNUSED double peak_fma_ymm_f32(int64_t iters, float *sink) {
   __m256 acc[PEAK_CHAINS], m = _mm256_set1_ps(peak_mul_f), c = _mm256_set1_ps(peak_add_f);
@@ -87,15 +91,27 @@ static BENCH_UNUSED double peak_fma_ymm_f64(int64_t iters, double *sink) {
 }
 
 enum { PEAK_ZMM_F32, PEAK_ZMM_F64, PEAK_YMM_F32, PEAK_YMM_F64 };
+/* the widest vectors the build targets: the machine's peak */
+#ifdef __AVX512F__
+#define PEAK_WIDE_F32 PEAK_ZMM_F32
+#define PEAK_WIDE_F64 PEAK_ZMM_F64
+#define PEAK_WIDE_BITS 512
+#else
+#define PEAK_WIDE_F32 PEAK_YMM_F32
+#define PEAK_WIDE_F64 PEAK_YMM_F64
+#define PEAK_WIDE_BITS 256
+#endif
 
 static BENCH_UNUSED double peak_run_one(int kind, int64_t iters) {
   float sf;
   double sd, flops;
   switch (kind) {
+#ifdef __AVX512F__
     case PEAK_ZMM_F32: flops = peak_fma_zmm_f32(iters, &sf); sd = sf; break;
     case PEAK_ZMM_F64: flops = peak_fma_zmm_f64(iters, &sd); break;
+#endif
     case PEAK_YMM_F32: flops = peak_fma_ymm_f32(iters, &sf); sd = sf; break;
-    default: flops = peak_fma_ymm_f64(iters, &sd); break;
+    default: flops = peak_fma_ymm_f64(iters, &sd); break; /* and PEAK_ZMM_* without AVX-512 */
   }
   if (sd == 12345.678) flops += 1; /* keep the checksum alive */
   return flops;

@@ -2,7 +2,7 @@
  * transformed in place. FFTW does the work, except for lengths with a
  * prime factor above 16 (MW and GL rings have 2L-1 points: 2047 = 23 * 89, 1023 =
  * 3 * 11 * 31), where its generic codelets are slow. Those run our own mixed-radix
- * passes, eight columns to a vector (below), or, for a prime factor above 256,
+ * passes, DV columns to a vector (below), or, for a prime factor above 256,
  * Bluestein's chirp convolution
  *   X_k = conj(c_k) sum_j (x_j conj(c_j)) c_{k-j},   c_j = e^{i pi j^2 / n},
  * computed with FFTs of a power-of-two length M >= 2n - 1. sign: FFTW_FORWARD (-1)
@@ -24,10 +24,11 @@ static int64_t largest_factor(int64_t n) {
  *   y[q + s (p j + r)] = w^(j r) sum_t x[q + s (j + m t)] e^(sign 2 pi i t r / p),
  * w = e^(sign 2 pi i / nl), for j < m, q < s, r < p; then s *= p, nl = m. The p-point
  * sums pair t with p - t (cosines act on sums, sines on differences): about p^2 real
- * multiply-adds a butterfly. Eight columns share each vector. */
+ * multiply-adds a butterfly. DV columns share each vector. */
 
-typedef double vd8 __attribute__((vector_size(64)));
-typedef struct { vd8 re, im; } cv;
+#define DV GDL_SPHERE_VL
+typedef double vdd __attribute__((vector_size(DV * 8)));
+typedef struct { vdd re, im; } cv;
 
 static void mixed_tables(gdl__dft *d) {
   int64_t n = d->n, m = n, ntw = 0, ncs = 0;
@@ -111,9 +112,9 @@ static void mixed_pass(int64_t p, int64_t m, int64_t s, const double *tw, const 
 static void mixed_exec(const gdl__dft *d, fftw_complex *buf, fftw_complex *scratch) {
   int64_t n = d->n;
   cv *x = (cv *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63), *y = x + n;
-  for (int g = 0; g < d->h; g += 8) {
+  for (int g = 0; g < d->h; g += DV) {
     for (int64_t i = 0; i < n; i++)
-      for (int l = 0; l < 8; l++) x[i].re[l] = buf[(g + l) * n + i][0], x[i].im[l] = buf[(g + l) * n + i][1];
+      for (int l = 0; l < DV; l++) x[i].re[l] = buf[(g + l) * n + i][0], x[i].im[l] = buf[(g + l) * n + i][1];
     cv *src = x, *dst = y;
     const double *tw = d->tw, *cs = d->cs;
     int64_t s = 1, nl = n;
@@ -125,7 +126,7 @@ static void mixed_exec(const gdl__dft *d, fftw_complex *buf, fftw_complex *scrat
       tw += 2 * nl, cs += 2 * hp * hp, s *= p, nl /= p;
     }
     for (int64_t i = 0; i < n; i++)
-      for (int l = 0; l < 8; l++) buf[(g + l) * n + i][0] = src[i].re[l], buf[(g + l) * n + i][1] = src[i].im[l];
+      for (int l = 0; l < DV; l++) buf[(g + l) * n + i][0] = src[i].re[l], buf[(g + l) * n + i][1] = src[i].im[l];
   }
 }
 
@@ -133,7 +134,7 @@ gdl_status gdl__dft_init(gdl__dft *d, int64_t n, int h, int sign, unsigned flags
   memset(d, 0, sizeof *d);
   d->n = n, d->h = h, d->sign = sign;
   int64_t big = largest_factor(n);
-  if (n > 64 && big > 16 && big <= 256 && h % 8 == 0) {
+  if (n > 64 && big > 16 && big <= 256 && h % DV == 0) {
     d->mixed = true;
     mixed_tables(d);
     return d->tw ? GDL_OK : gdl_error(GDL_ERR_NOMEM, "sht: out of memory");
@@ -202,7 +203,7 @@ void gdl__dft_free(gdl__dft *d) {
 }
 
 int64_t gdl__dft_scratch(const gdl__dft *d) {
-  if (d->mixed) return 16 * d->n + 4; /* two arrays of n eight-column values, 64-byte aligned */
+  if (d->mixed) return 2 * DV * d->n + 4; /* two arrays of n DV-column values, 64-byte aligned */
   return d->blue ? d->M * d->h : 0;
 }
 

@@ -21,7 +21,7 @@
  * of rings run from the equator to the poles, and once a block stays scaled for every
  * l < L, the blocks nearer the pole (smaller still) are skipped for that m.
  *
- * Vectors of 8 ring pairs (GCC vector extensions; AVX-512 with -march=native), NB
+ * Vectors of VL ring pairs (GCC vector extensions; legendre.h), NB
  * vectors per block share each coefficient load; the l loop runs in chunks of CL whose
  * values are kept in L1 and reused by every map of the batch. */
 #include <stdlib.h>
@@ -91,8 +91,12 @@ static inline vd vload(const double *p) {
   return v;
 }
 static inline void vstore(double *p, vd v) { memcpy(p, &v, sizeof v); }
-static inline vd vodd(const double *p) { /* p[0], p[2], ..., p[14] */
+static inline vd vodd(const double *p) { /* p[0], p[2], ..., p[2 VL - 2] */
+#if VL == 8
   return __builtin_shuffle(vload(p), vload(p + 8), (vl){0, 2, 4, 6, 8, 10, 12, 14});
+#else
+  return __builtin_shuffle(vload(p), vload(p + 4), (vl){0, 2, 4, 6});
+#endif
 }
 
 /* alpha, beta (for n), gamma at one l (legendre.h: gdl__leg_coeffs for l0 <= l < L-1) */
@@ -106,13 +110,14 @@ static inline void coeffs_at(const double *sq, int m, int n, int l0, int l, doub
   ga[l] = l > l0 ? sq[2 * l + 3] / sq[2 * l - 1] * (l + 1) * R0 / (l * R1) : 0;
 }
 
-/* Eight l to a vector after the first (the divisions dominated the per-m setup of every
+/* VL l to a vector after the first (the divisions dominated the per-m setup of every
  * transform while they ran one l at a time). */
 void gdl__leg_coeffs(const double *sq, int L, int m, int n, int l0, double *al, double *be, double *ga) {
   int an = abs(n), l = l0;
   if (l < L - 1) coeffs_at(sq, m, n, l0, l++, al, be, ga); /* l0: no gamma; sq[2 l0 - 1] may not exist */
-  vd lane = {0, 1, 2, 3, 4, 5, 6, 7};
-  for (; l + 8 <= L - 1; l += 8) { /* coeffs_at's operations in its order: the same bits */
+  vd lane;
+  for (int i = 0; i < VL; i++) lane[i] = i;
+  for (; l + VL <= L - 1; l += VL) { /* coeffs_at's operations in its order: the same bits */
     vd R1 = vload(sq + l + 1 - m) * vload(sq + l + 1 + m) * vload(sq + l + 1 - an) * vload(sq + l + 1 + an);
     vd R0 = vload(sq + l - m) * vload(sq + l + m) * vload(sq + l - an) * vload(sq + l + an);
     vd s3 = vodd(sq + 2 * l + 3), lv = vsplat(l) + lane, f = s3 * vodd(sq + 2 * l + 1) / R1;
@@ -248,18 +253,18 @@ bool gdl__rec_chunk(rec *r, int lc0, int l0, int L, const double *al, const doub
  * scaled phase CHECK steps at a time with the scaled lanes masked. l: first l (the
  * recursion's state holds lam_{l-1}, lam_l; written back). Q's beta is -beP. */
 
-/* Two vectors of ring pairs (v0, v0 + 1), +m and (neg) -m, added into synth_m's
+/* FV vectors of ring pairs from v0, +m and (neg) -m, added into synth_m's
  * accumulators A[v*16 + ..] (0..3: a P, 4..7: b P, 8..11: a Q, 12..15: b Q; each even re,
  * even im, odd re, odd im). Here the parity is folded in as it goes (odd l subtract), so
  * each ring value needs one sum: sum a P -> 0,1; sum (-1)^l b P -> 4,5; sum (-1)^l a Q
  * -> 8,9; sum b Q -> 12,13. cf: the coefficients a re, a im, b re, b im, Lp apart. */
-static inline __attribute__((always_inline)) void fused_synth_2v(rec *rp, rec *rq, int v0, int l, int L,
+static inline __attribute__((always_inline)) void fused_synth(rec *rp, rec *rq, int v0, int l, int L,
                                                                  const double *al, const double *beP,
                                                                  const double *cf, int Lp, vd *A, bool neg,
                                                                  const vl *mP, const vl *mQ) {
   const double *ar = cf, *ai = cf + Lp, *br = cf + 2 * Lp, *bi = cf + 3 * Lp;
-  vd x[2], pa[2], pb[2], qa[2], qb[2], s[2][8];
-  for (int v = 0; v < 2; v++) {
+  vd x[FV], pa[FV], pb[FV], qa[FV], qb[FV], s[FV][8];
+  for (int v = 0; v < FV; v++) {
     x[v] = rp->x[v0 + v], pa[v] = rp->p0[v0 + v], pb[v] = rp->p1[v0 + v];
     qa[v] = rq->p0[v0 + v], qb[v] = rq->p1[v0 + v];
     for (int q = 0; q < 8; q++) s[v][q] = vsplat(0);
@@ -267,12 +272,12 @@ static inline __attribute__((always_inline)) void fused_synth_2v(rec *rp, rec *r
 #define SUM(P, Q, j, sg)                                                                        \
   do {                                                                                          \
     vd R = vsplat(ar[j]), I = vsplat(ai[j]);                                                    \
-    for (int v = 0; v < 2; v++) {                                                               \
+    for (int v = 0; v < FV; v++) {                                                               \
       s[v][0] += P[v] * R, s[v][1] += P[v] * I, s[v][4] sg## = Q[v] * R, s[v][5] sg## = Q[v] * I; \
     }                                                                                           \
     if (neg) {                                                                                  \
       vd R2 = vsplat(br[j]), I2 = vsplat(bi[j]);                                                \
-      for (int v = 0; v < 2; v++) {                                                             \
+      for (int v = 0; v < FV; v++) {                                                             \
         s[v][2] sg## = P[v] * R2, s[v][3] sg## = P[v] * I2, s[v][6] += Q[v] * R2, s[v][7] += Q[v] * I2; \
       }                                                                                         \
     }                                                                                           \
@@ -280,7 +285,7 @@ static inline __attribute__((always_inline)) void fused_synth_2v(rec *rp, rec *r
 #define REC(N, S, j)                                                                            \
   do {                                                                                          \
     vd Al = vsplat(al[j]), Bp = vsplat(beP[j]);                                                 \
-    for (int v = 0; v < 2; v++) {                                                               \
+    for (int v = 0; v < FV; v++) {                                                               \
       p##N[v] = (Al * x[v] + Bp) * p##S[v] - p##N[v];                                           \
       q##N[v] = (Al * x[v] - Bp) * q##S[v] - q##N[v];                                           \
     }                                                                                           \
@@ -288,7 +293,7 @@ static inline __attribute__((always_inline)) void fused_synth_2v(rec *rp, rec *r
   if ((l & 1) && l < L) {
     SUM(pb, qb, l, -);
     REC(a, b, l);
-    for (int v = 0; v < 2; v++) {
+    for (int v = 0; v < FV; v++) {
       vd t = pa[v];
       pa[v] = pb[v], pb[v] = t, t = qa[v], qa[v] = qb[v], qb[v] = t;
     }
@@ -303,7 +308,7 @@ static inline __attribute__((always_inline)) void fused_synth_2v(rec *rp, rec *r
   if (l < L) SUM(pb, qb, l, +);
 #undef SUM
 #undef REC
-  for (int v = 0; v < 2; v++) {
+  for (int v = 0; v < FV; v++) {
     vd *o = A + (v0 + v) * 16;
     if (mP) { /* the scaled phase: only the lanes that count add */
       vl P = mP[v0 + v], Q = mQ[v0 + v];
@@ -322,9 +327,9 @@ static int synth_scaled_gen(rec *rp, rec *rq, int l, int L, const double *al, co
                             const double *cf, int Lp, vd *A, bool neg) {
   vl aP[NB], aQ[NB];
   for (int e; (e = gdl__scaled_group(rp, rq, &l, L, al, beP, aP, aQ)) >= 0;) {
-    for (int v = 0; v < NB; v += 2) {
-      if (neg) fused_synth_2v(rp, rq, v, l, e, al, beP, cf, Lp, A, true, aP, aQ);
-      else fused_synth_2v(rp, rq, v, l, e, al, beP, cf, Lp, A, false, aP, aQ);
+    for (int v = 0; v < NB; v += FV) {
+      if (neg) fused_synth(rp, rq, v, l, e, al, beP, cf, Lp, A, true, aP, aQ);
+      else fused_synth(rp, rq, v, l, e, al, beP, cf, Lp, A, false, aP, aQ);
     }
     l = e;
     gdl__rec_rescale(rp), gdl__rec_rescale(rq);
@@ -332,73 +337,76 @@ static int synth_scaled_gen(rec *rp, rec *rq, int l, int L, const double *al, co
   return l;
 }
 
-/* The adjoint over the block's NB vectors, +m and (neg) -m:
+/* The adjoint over FA vectors of the block from v0, +m and (neg) -m:
  *   acc[l*4 + 0..1] += P (u re, u im) + (-1)^l Q (v re, v im)
  *   acc[l*4 + 2..3] += Q (u' re, u' im) + (-1)^l P (v' re, v' im)    (neg)
- * X: u, v, u', v' per vector as adj_m gathers them. */
-static inline __attribute__((always_inline)) void fused_adjoint_gen(rec *rp, rec *rq, int l, int L,
+ * X: u, v, u', v' per vector as adj_m gathers them. FA: the vectors whose state (five
+ * vectors each) and the four sums fit the registers. */
+#define FA (VL == 8 ? NB : 2)
+static inline __attribute__((always_inline)) void fused_adjoint_gen(rec *rp, rec *rq, int v0, int l, int L,
                                                                     const double *al, const double *beP,
                                                                     const vd (*X)[8], vd *acc, bool neg) {
-  vd Xo[NB][8]; /* v, v' negated (odd l) */
-  for (int k = 0; k < NB; k++)
-    for (int q = 0; q < 8; q++) Xo[k][q] = (q & 2) ? -X[k][q] : X[k][q];
-  /* the state in named registers, two steps a turn (b: l, a: l - 1; the two swap roles) */
-  vd x0 = rp->x[0], x1 = rp->x[1], x2 = rp->x[2], x3 = rp->x[3];
-  vd pa0 = rp->p0[0], pa1 = rp->p0[1], pa2 = rp->p0[2], pa3 = rp->p0[3];
-  vd pb0 = rp->p1[0], pb1 = rp->p1[1], pb2 = rp->p1[2], pb3 = rp->p1[3];
-  vd qa0 = rq->p0[0], qa1 = rq->p0[1], qa2 = rq->p0[2], qa3 = rq->p0[3];
-  vd qb0 = rq->p1[0], qb1 = rq->p1[1], qb2 = rq->p1[2], qb3 = rq->p1[3];
-#define GEN_SUM(Y, P0, P1, P2, P3, Q0, Q1, Q2, Q3, j)                                                    \
-  do {                                                                                                   \
-    vd t0 = acc[(j) * 4], t1 = acc[(j) * 4 + 1];                                                         \
-    t0 = t0 + P0 * Y[0][0] + Q0 * Y[0][2], t1 = t1 + P0 * Y[0][1] + Q0 * Y[0][3];                        \
-    t0 = t0 + P1 * Y[1][0] + Q1 * Y[1][2], t1 = t1 + P1 * Y[1][1] + Q1 * Y[1][3];                        \
-    t0 = t0 + P2 * Y[2][0] + Q2 * Y[2][2], t1 = t1 + P2 * Y[2][1] + Q2 * Y[2][3];                        \
-    t0 = t0 + P3 * Y[3][0] + Q3 * Y[3][2], t1 = t1 + P3 * Y[3][1] + Q3 * Y[3][3];                        \
-    acc[(j) * 4] = t0, acc[(j) * 4 + 1] = t1;                                                            \
-    if (neg) {                                                                                           \
-      vd t2 = acc[(j) * 4 + 2], t3 = acc[(j) * 4 + 3];                                                   \
-      t2 = t2 + Q0 * Y[0][4] + P0 * Y[0][6], t3 = t3 + Q0 * Y[0][5] + P0 * Y[0][7];                      \
-      t2 = t2 + Q1 * Y[1][4] + P1 * Y[1][6], t3 = t3 + Q1 * Y[1][5] + P1 * Y[1][7];                      \
-      t2 = t2 + Q2 * Y[2][4] + P2 * Y[2][6], t3 = t3 + Q2 * Y[2][5] + P2 * Y[2][7];                      \
-      t2 = t2 + Q3 * Y[3][4] + P3 * Y[3][6], t3 = t3 + Q3 * Y[3][5] + P3 * Y[3][7];                      \
-      acc[(j) * 4 + 2] = t2, acc[(j) * 4 + 3] = t3;                                                      \
-    }                                                                                                    \
+  const vd(*Xe)[8] = X + v0;
+  vd Xd[FA][8]; /* v, v' negated (odd l) */
+  vd x[FA], pa[FA], pb[FA], qa[FA], qb[FA]; /* b: l, a: l - 1; two steps a turn swap their roles */
+  for (int v = 0; v < FA; v++) {
+    for (int q = 0; q < 8; q++) Xd[v][q] = (q & 2) ? -Xe[v][q] : Xe[v][q];
+    x[v] = rp->x[v0 + v], pa[v] = rp->p0[v0 + v], pb[v] = rp->p1[v0 + v];
+    qa[v] = rq->p0[v0 + v], qb[v] = rq->p1[v0 + v];
+  }
+#define GEN_SUM(Y, P, Q, j)                                                                    \
+  do {                                                                                         \
+    vd t0 = acc[(j) * 4], t1 = acc[(j) * 4 + 1];                                               \
+    for (int v = 0; v < FA; v++)                                                               \
+      t0 = t0 + P[v] * Y[v][0] + Q[v] * Y[v][2], t1 = t1 + P[v] * Y[v][1] + Q[v] * Y[v][3];   \
+    acc[(j) * 4] = t0, acc[(j) * 4 + 1] = t1;                                                  \
+    if (neg) {                                                                                 \
+      vd t2 = acc[(j) * 4 + 2], t3 = acc[(j) * 4 + 3];                                         \
+      for (int v = 0; v < FA; v++)                                                             \
+        t2 = t2 + Q[v] * Y[v][4] + P[v] * Y[v][6], t3 = t3 + Q[v] * Y[v][5] + P[v] * Y[v][7]; \
+      acc[(j) * 4 + 2] = t2, acc[(j) * 4 + 3] = t3;                                            \
+    }                                                                                          \
   } while (0)
-#define GEN_REC(N, S, V, j) /* N = (alpha x + beta) S - N for the P (V = beP) or Q (V = -beP) column */ \
-  do {                                                                                                   \
-    vd A = vsplat(al[j]), B = V vsplat(beP[j]);                                                          \
-    N##0 = (A * x0 + B) * S##0 - N##0, N##1 = (A * x1 + B) * S##1 - N##1;                                \
-    N##2 = (A * x2 + B) * S##2 - N##2, N##3 = (A * x3 + B) * S##3 - N##3;                                \
+#define GEN_REC(N, S, j) /* N = (alpha x +- beta) S - N for the P (+) and Q (-) columns */ \
+  do {                                                                                     \
+    vd A = vsplat(al[j]), B = vsplat(beP[j]);                                              \
+    for (int v = 0; v < FA; v++) {                                                         \
+      p##N[v] = (A * x[v] + B) * p##S[v] - p##N[v];                                        \
+      q##N[v] = (A * x[v] - B) * q##S[v] - q##N[v];                                        \
+    }                                                                                      \
   } while (0)
-  const vd(*Xe)[8] = X, (*Xd)[8] = (const vd(*)[8])Xo;
   if ((l & 1) && l < L) { /* odd start: one step alone, then the roles swap back */
-    GEN_SUM(Xd, pb0, pb1, pb2, pb3, qb0, qb1, qb2, qb3, l);
-    GEN_REC(pa, pb, +, l);
-    GEN_REC(qa, qb, -, l);
-    vd t;
-#define SWAP(u, v) t = u, u = v, v = t
-    SWAP(pa0, pb0), SWAP(pa1, pb1), SWAP(pa2, pb2), SWAP(pa3, pb3);
-    SWAP(qa0, qb0), SWAP(qa1, qb1), SWAP(qa2, qb2), SWAP(qa3, qb3);
-#undef SWAP
+    GEN_SUM(Xd, pb, qb, l);
+    GEN_REC(a, b, l);
+    for (int v = 0; v < FA; v++) {
+      vd t = pa[v];
+      pa[v] = pb[v], pb[v] = t, t = qa[v], qa[v] = qb[v], qb[v] = t;
+    }
     l++;
   }
   for (; l + 1 < L; l += 2) {
-    GEN_SUM(Xe, pb0, pb1, pb2, pb3, qb0, qb1, qb2, qb3, l);
-    GEN_REC(pa, pb, +, l);
-    GEN_REC(qa, qb, -, l);
-    GEN_SUM(Xd, pa0, pa1, pa2, pa3, qa0, qa1, qa2, qa3, l + 1);
-    GEN_REC(pb, pa, +, l + 1);
-    GEN_REC(qb, qa, -, l + 1);
+    GEN_SUM(Xe, pb, qb, l);
+    GEN_REC(a, b, l);
+    GEN_SUM(Xd, pa, qa, l + 1);
+    GEN_REC(b, a, l + 1);
   }
-  if (l < L) GEN_SUM(Xe, pb0, pb1, pb2, pb3, qb0, qb1, qb2, qb3, l);
+  if (l < L) GEN_SUM(Xe, pb, qb, l);
 #undef GEN_SUM
 #undef GEN_REC
   /* the state, for a caller that goes on (ending at an even l, so after no lone step) */
-  rp->p0[0] = pa0, rp->p0[1] = pa1, rp->p0[2] = pa2, rp->p0[3] = pa3;
-  rp->p1[0] = pb0, rp->p1[1] = pb1, rp->p1[2] = pb2, rp->p1[3] = pb3;
-  rq->p0[0] = qa0, rq->p0[1] = qa1, rq->p0[2] = qa2, rq->p0[3] = qa3;
-  rq->p1[0] = qb0, rq->p1[1] = qb1, rq->p1[2] = qb2, rq->p1[3] = qb3;
+  for (int v = 0; v < FA; v++) {
+    rp->p0[v0 + v] = pa[v], rp->p1[v0 + v] = pb[v], rq->p0[v0 + v] = qa[v], rq->p1[v0 + v] = qb[v];
+  }
+}
+
+/* the block's NB vectors, FA at a time */
+static inline __attribute__((always_inline)) void adjoint_block(rec *rp, rec *rq, int l, int L, const double *al,
+                                                                const double *beP, const vd (*X)[8], vd *acc,
+                                                                bool neg) {
+  for (int v = 0; v < NB; v += FA) {
+    if (neg) fused_adjoint_gen(rp, rq, v, l, L, al, beP, X, acc, true);
+    else fused_adjoint_gen(rp, rq, v, l, L, al, beP, X, acc, false);
+  }
 }
 
 /* A block's scaled phase for one map, up to even l (see gdl__rec_skip): the scaled
@@ -411,8 +419,7 @@ static int adj_scaled_gen(rec *rp, rec *rq, int l, int L, const double *al, cons
     vd Xm[NB][8];
     for (int b = 0; b < NB; b++)
       for (int q = 0; q < 8; q++) Xm[b][q] = vand(X[b][q], (q < 2 || q > 5) ? aP[b] : aQ[b]);
-    if (neg) fused_adjoint_gen(rp, rq, l, e, al, beP, (const vd(*)[8])Xm, acc, true);
-    else fused_adjoint_gen(rp, rq, l, e, al, beP, (const vd(*)[8])Xm, acc, false);
+    adjoint_block(rp, rq, l, e, al, beP, (const vd(*)[8])Xm, acc, neg);
     l = e;
     gdl__rec_rescale(rp), gdl__rec_rescale(rq);
   }
@@ -474,9 +481,9 @@ static void synth_m(const gdl_sht_plan *p, work *w, int m, bool neg, const doubl
     memset(w->acc, 0, (size_t)nb * NB * 16 * sizeof(vd));
     if (nb == 1) { /* one map: everything in registers, the scaled phase masked */
       int l = synth_scaled_gen(&rp, &rq, l0, L, w->al, w->beP, w->cf, Lp, w->acc, neg);
-      for (int v = 0; v < NB && l < L; v += 2) {
-        if (neg) fused_synth_2v(&rp, &rq, v, l, L, w->al, w->beP, w->cf, Lp, w->acc, true, NULL, NULL);
-        else fused_synth_2v(&rp, &rq, v, l, L, w->al, w->beP, w->cf, Lp, w->acc, false, NULL, NULL);
+      for (int v = 0; v < NB && l < L; v += FV) {
+        if (neg) fused_synth(&rp, &rq, v, l, L, w->al, w->beP, w->cf, Lp, w->acc, true, NULL, NULL);
+        else fused_synth(&rp, &rq, v, l, L, w->al, w->beP, w->cf, Lp, w->acc, false, NULL, NULL);
       }
     }
     for (int lc0 = l0 & ~1; nb > 1 && lc0 < L; lc0 += CL) {
@@ -632,8 +639,7 @@ static void adj_m(const gdl_sht_plan *p, work *w, int m, bool neg, const double 
     if (nb == 1) { /* one map: everything in registers, the scaled phase masked */
       const vd(*X0)[8] = (const vd(*)[8])X;
       int l = adj_scaled_gen(&rp, &rq, l0, L, w->al, w->beP, X0, w->acc, neg);
-      if (l < L && neg) fused_adjoint_gen(&rp, &rq, l, L, w->al, w->beP, X0, w->acc, true);
-      else if (l < L) fused_adjoint_gen(&rp, &rq, l, L, w->al, w->beP, X0, w->acc, false);
+      if (l < L) adjoint_block(&rp, &rq, l, L, w->al, w->beP, X0, w->acc, neg);
       if (gdl__rec_all_scaled(&rp) && gdl__rec_all_scaled(&rq)) break; /* nothing here, nor nearer the pole */
       continue;
     }

@@ -5,11 +5,21 @@
 
 #include "sphere/sphere_internal.h"
 
-typedef double vd __attribute__((vector_size(64)));
-typedef long long vl __attribute__((vector_size(64)));
-#define VL 8
+/* VL doubles a vector (sphere_internal.h: one register); FV: vectors of ring pairs
+ * one fused kernel carries, as many as the registers hold (32 with AVX-512, 16 with
+ * AVX2). */
+#define VL GDL_SPHERE_VL
+#if VL == 8
+#define FV 2
+#elif VL == 4
+#define FV 1
+#else
+#error "GDL_SPHERE_VL: 4 or 8"
+#endif
+typedef double vd __attribute__((vector_size(VL * 8)));
+typedef long long vl __attribute__((vector_size(VL * 8)));
 #define NB 4 /* rec_chunk's hot loop is written out for 4 */
-#define BL (VL * NB)
+#define BL (VL * NB) /* ring pairs a block; the plan pads its pairs to a multiple of 32 */
 #define CL 32
 
 /* Values below 2^-TINY count as zero while they carry an extended exponent. The
@@ -22,7 +32,11 @@ typedef long long vl __attribute__((vector_size(64)));
 #define BIG 0x1p264     /* 2^(UNIT - TINY): scaled values beyond this move up one unit */
 #define SMALL 0x1p-460  /* one unit of the extended exponent */
 
+#if VL == 8
 static inline vd vsplat(double a) { return (vd){a, a, a, a, a, a, a, a}; }
+#else
+static inline vd vsplat(double a) { return (vd){a, a, a, a}; }
+#endif
 static inline vd vand(vd a, vl m) { return (vd)((vl)a & m); }
 static inline vd vsel(vl m, vd a, vd b) { return (vd)(((vl)a & m) | ((vl)b & ~m)); }
 static inline bool any_lane(vl m) { /* OR of the lanes, branch-free */
@@ -31,10 +45,15 @@ static inline bool any_lane(vl m) { /* OR of the lanes, branch-free */
   for (int i = 0; i < VL; i++) o |= t[i];
   return o != 0;
 }
-static inline double hsum(vd a) { /* a tree of three vector adds, not eight dependent scalar ones */
+static inline double hsum(vd a) { /* a tree of vector adds, not VL dependent scalar ones */
+#if VL == 8
   a += __builtin_shuffle(a, (vl){4, 5, 6, 7, 0, 1, 2, 3});
   a += __builtin_shuffle(a, (vl){2, 3, 0, 1, 6, 7, 4, 5});
   a += __builtin_shuffle(a, (vl){1, 0, 3, 2, 5, 4, 7, 6});
+#else
+  a += __builtin_shuffle(a, (vl){2, 3, 0, 1});
+  a += __builtin_shuffle(a, (vl){1, 0, 3, 2});
+#endif
   return a[0];
 }
 

@@ -17,6 +17,19 @@
 #include "core/internal.h"
 #include "gdl/sphere.h"
 
+/* The vectors of the Legendre stage and of dft.c's mixed-radix passes are one register
+ * of the build's target: 8 doubles with AVX-512, else 4 (on AVX2 an 8-double vector is
+ * a register pair, and kernels that keep their state and sums in registers spilled:
+ * 5-7x ducc0's time on an AMD Zen 3). -DGDL_SPHERE_VL=8 or 4 overrides it (a test of
+ * the other width). */
+#ifndef GDL_SPHERE_VL
+#ifdef __AVX512F__
+#define GDL_SPHERE_VL 8
+#else
+#define GDL_SPHERE_VL 4
+#endif
+#endif
+
 #define GDL_SHT_CH 16 /* theta-resampling columns per FFTW batch */
 #define GDL_SHT_RB 8  /* rings per batched phi FFT (one AVX-512 vector across rings) */
 
