@@ -257,12 +257,11 @@ bool gdl__rec_chunk(rec *r, int lc0, int l0, int L, const double *al, const doub
  * accumulators A[v*16 + ..] (0..3: a P, 4..7: b P, 8..11: a Q, 12..15: b Q; each even re,
  * even im, odd re, odd im). Here the parity is folded in as it goes (odd l subtract), so
  * each ring value needs one sum: sum a P -> 0,1; sum (-1)^l b P -> 4,5; sum (-1)^l a Q
- * -> 8,9; sum b Q -> 12,13. cf: the coefficients a re, a im, b re, b im, Lp apart. */
+ * -> 8,9; sum b Q -> 12,13. c6[8 l + 0..5]: alpha, beta (P), a re, a im, b re, b im at
+ * l (one stream: six had run out of general registers on x86-64). */
 static inline __attribute__((always_inline)) void fused_synth(rec *rp, rec *rq, int v0, int l, int L,
-                                                                 const double *al, const double *beP,
-                                                                 const double *cf, int Lp, vd *A, bool neg,
-                                                                 const vl *mP, const vl *mQ) {
-  const double *ar = cf, *ai = cf + Lp, *br = cf + 2 * Lp, *bi = cf + 3 * Lp;
+                                                              const double *c6, vd *A, bool neg,
+                                                              const vl *mP, const vl *mQ) {
   vd x[FV], pa[FV], pb[FV], qa[FV], qb[FV], s[FV][8];
   for (int v = 0; v < FV; v++) {
     x[v] = rp->x[v0 + v], pa[v] = rp->p0[v0 + v], pb[v] = rp->p1[v0 + v];
@@ -271,12 +270,12 @@ static inline __attribute__((always_inline)) void fused_synth(rec *rp, rec *rq, 
   }
 #define SUM(P, Q, j, sg)                                                                        \
   do {                                                                                          \
-    vd R = vsplat(ar[j]), I = vsplat(ai[j]);                                                    \
+    vd R = vsplat(c6[8 * (j) + 2]), I = vsplat(c6[8 * (j) + 3]);                                                    \
     for (int v = 0; v < FV; v++) {                                                               \
       s[v][0] += P[v] * R, s[v][1] += P[v] * I, s[v][4] sg## = Q[v] * R, s[v][5] sg## = Q[v] * I; \
     }                                                                                           \
     if (neg) {                                                                                  \
-      vd R2 = vsplat(br[j]), I2 = vsplat(bi[j]);                                                \
+      vd R2 = vsplat(c6[8 * (j) + 4]), I2 = vsplat(c6[8 * (j) + 5]);                                                \
       for (int v = 0; v < FV; v++) {                                                             \
         s[v][2] sg## = P[v] * R2, s[v][3] sg## = P[v] * I2, s[v][6] += Q[v] * R2, s[v][7] += Q[v] * I2; \
       }                                                                                         \
@@ -284,7 +283,7 @@ static inline __attribute__((always_inline)) void fused_synth(rec *rp, rec *rq, 
   } while (0)
 #define REC(N, S, j)                                                                            \
   do {                                                                                          \
-    vd Al = vsplat(al[j]), Bp = vsplat(beP[j]);                                                 \
+    vd Al = vsplat(c6[8 * (j)]), Bp = vsplat(c6[8 * (j) + 1]);                                                 \
     for (int v = 0; v < FV; v++) {                                                               \
       p##N[v] = (Al * x[v] + Bp) * p##S[v] - p##N[v];                                           \
       q##N[v] = (Al * x[v] - Bp) * q##S[v] - q##N[v];                                           \
@@ -324,12 +323,12 @@ static inline __attribute__((always_inline)) void fused_synth(rec *rp, rec *rq, 
  * steps dropped on the scaled lanes (fixed between rescale checks). Returns the first l
  * of the unscaled rest. */
 static int synth_scaled_gen(rec *rp, rec *rq, int l, int L, const double *al, const double *beP,
-                            const double *cf, int Lp, vd *A, bool neg) {
+                            const double *c6, vd *A, bool neg) {
   vl aP[NB], aQ[NB];
   for (int e; (e = gdl__scaled_group(rp, rq, &l, L, al, beP, aP, aQ)) >= 0;) {
     for (int v = 0; v < NB; v += FV) {
-      if (neg) fused_synth(rp, rq, v, l, e, al, beP, cf, Lp, A, true, aP, aQ);
-      else fused_synth(rp, rq, v, l, e, al, beP, cf, Lp, A, false, aP, aQ);
+      if (neg) fused_synth(rp, rq, v, l, e, c6, A, true, aP, aQ);
+      else fused_synth(rp, rq, v, l, e, c6, A, false, aP, aQ);
     }
     l = e;
     gdl__rec_rescale(rp), gdl__rec_rescale(rq);
@@ -441,7 +440,7 @@ void gdl__leg_work_init(work *w, const gdl_sht_plan *p, int64_t nb, bool analysi
   size_t nacc = analysis ? (size_t)nb * Lp * 8 + (size_t)nb * NB * 8 : (size_t)nb * NB * 16;
   w->acc = gdl__scratch(5, nacc * sizeof(vd));
   w->ab = gdl__scratch(6, (size_t)(nb * gdl__group_stride(L)) * sizeof(double));
-  if (analysis && nb == 1 && p->spin == 0) w->pend = gdl__scratch(7, (size_t)(p->npair_pad / BL) * sizeof(pending));
+  if (analysis && nb == 1) w->pend = gdl__scratch(7, (size_t)(p->npair_pad / BL) * sizeof(pending));
   w->beP = w->al + Lp, w->beQ = w->al + 2 * Lp, w->ga = w->al + 3 * Lp, w->cl = w->al + 4 * Lp;
   w->zA = w->al + 5 * Lp, w->zB = w->al + 6 * Lp;
   w->lamQ = w->lamP + CL;
@@ -459,8 +458,15 @@ static void synth_m(const gdl_sht_plan *p, work *w, int m, bool neg, const doubl
   coeffs_scaled(p->sqrt_tab, L, m, -s, l0, w->al, w->beP, w->ga, w->cl);
   for (int l = l0; l < L - 1; l++) w->beQ[l] = -w->beP[l];
   const double *cl = w->cl;
-  /* coefficients: cf[c][0..3][l] */
-  for (int64_t c = 0; c < nb; c++) {
+  /* coefficients: one map c6[l][8] (fused_synth), more maps cf[c][0..3][l] */
+  for (int l = l0; nb == 1 && l < L; l++) {
+    double *c6 = w->cf + 8 * l;
+    const double *a = am + GROW * l, *b = a + 2 * MG;
+    c6[0] = l < L - 1 ? w->al[l] : 0, c6[1] = l < L - 1 ? w->beP[l] : 0;
+    c6[2] = cl[l] * a[0], c6[3] = cl[l] * a[1];
+    c6[4] = neg ? cl[l] * b[0] : 0, c6[5] = neg ? cl[l] * b[1] : 0;
+  }
+  for (int64_t c = 0; nb > 1 && c < nb; c++) {
     double *f = w->cf + c * 4 * Lp;
     const double *a = am + c * gdl__group_stride(L), *b = a + 2 * MG;
     for (int q = 0; q < 4; q++) { /* read from l0 & ~1 to L + CL: zero outside [l0, L) */
@@ -480,10 +486,10 @@ static void synth_m(const gdl_sht_plan *p, work *w, int m, bool neg, const doubl
     gdl__rec_start(&rq, p, &sQ, pair0);
     memset(w->acc, 0, (size_t)nb * NB * 16 * sizeof(vd));
     if (nb == 1) { /* one map: everything in registers, the scaled phase masked */
-      int l = synth_scaled_gen(&rp, &rq, l0, L, w->al, w->beP, w->cf, Lp, w->acc, neg);
+      int l = synth_scaled_gen(&rp, &rq, l0, L, w->al, w->beP, w->cf, w->acc, neg);
       for (int v = 0; v < NB && l < L; v += FV) {
-        if (neg) fused_synth(&rp, &rq, v, l, L, w->al, w->beP, w->cf, Lp, w->acc, true, NULL, NULL);
-        else fused_synth(&rp, &rq, v, l, L, w->al, w->beP, w->cf, Lp, w->acc, false, NULL, NULL);
+        if (neg) fused_synth(&rp, &rq, v, l, L, w->cf, w->acc, true, NULL, NULL);
+        else fused_synth(&rp, &rq, v, l, L, w->cf, w->acc, false, NULL, NULL);
       }
     }
     for (int lc0 = l0 & ~1; nb > 1 && lc0 < L; lc0 += CL) {
@@ -616,12 +622,13 @@ static void adj_m(const gdl_sht_plan *p, work *w, int m, bool neg, const double 
   /* accumulators are read for l in [l0 & ~1, L + CL) only */
   for (int64_t c = 0; c < nb; c++)
     memset(w->acc + c * Lp * 4 + (size_t)(l0 & ~1) * 4, 0, (size_t)(L + CL - (l0 & ~1)) * 4 * sizeof(vd));
-  /* per (c, b): u, v, u', v' as re/im vectors, gathered once per block */
-  vd(*X)[8] = (vd(*)[8])(w->acc + (size_t)nb * Lp * 4);
+  int npend = 0;
   for (int64_t pair0 = p->npair_pad - BL; pair0 >= 0; pair0 -= BL) { /* equator first */
     rec rp, rq;
     gdl__rec_start(&rp, p, &sP, pair0);
     gdl__rec_start(&rq, p, &sQ, pair0);
+    /* per (c, b): u, v, u', v' as re/im vectors, gathered once per block */
+    vd(*X)[8] = nb == 1 ? w->pend[npend].G : (vd(*)[8])(w->acc + (size_t)nb * Lp * 4);
     for (int64_t c = 0; c < nb; c++) {
       const double *lg = leg + c * p->nlr * p->ldl * 2;
       for (int b = 0; b < NB; b++) {
@@ -636,11 +643,11 @@ static void adj_m(const gdl_sht_plan *p, work *w, int m, bool neg, const double 
         }
       }
     }
-    if (nb == 1) { /* one map: everything in registers, the scaled phase masked */
-      const vd(*X0)[8] = (const vd(*)[8])X;
-      int l = adj_scaled_gen(&rp, &rq, l0, L, w->al, w->beP, X0, w->acc, neg);
-      if (l < L) adjoint_block(&rp, &rq, l, L, w->al, w->beP, X0, w->acc, neg);
-      if (gdl__rec_all_scaled(&rp) && gdl__rec_all_scaled(&rq)) break; /* nothing here, nor nearer the pole */
+    if (nb == 1) { /* one map: everything in registers, the scaled phase masked, the rest later */
+      int l = adj_scaled_gen(&rp, &rq, l0, L, w->al, w->beP, (const vd(*)[8])X, w->acc, neg);
+      pending *b = &w->pend[npend]; /* (X was gathered into it) */
+      if (l < L) b->r = rp, b->q = rq, b->k = l, npend++;
+      else if (gdl__rec_all_scaled(&rp) && gdl__rec_all_scaled(&rq)) break; /* nothing here, nor nearer the pole */
       continue;
     }
     for (int lc0 = l0 & ~1; lc0 < L; lc0 += CL) {
@@ -663,6 +670,16 @@ static void adj_m(const gdl_sht_plan *p, work *w, int m, bool neg, const double 
       }
     }
     if (gdl__rec_all_scaled(&rp) && gdl__rec_all_scaled(&rq)) break; /* nothing here, nor nearer the pole */
+  }
+  /* the blocks' rests, l chunk by l chunk (chunks of even length: the kernel keeps its state) */
+  for (int lc = l0 & ~1, LC = KCHUNK / (VL * 4); lc < L; lc += LC) {
+    int e = lc + LC < L ? lc + LC : L;
+    for (int i = 0; i < npend; i++) {
+      pending *b = &w->pend[i];
+      if (b->k >= e) continue;
+      adjoint_block(&b->r, &b->q, b->k, e, w->al, w->beP, (const vd(*)[8])b->G, w->acc, neg);
+      b->k = e;
+    }
   }
   for (int64_t c = 0; c < nb; c++) {
     const vd *acc = w->acc + c * Lp * 4;

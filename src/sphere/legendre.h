@@ -215,20 +215,21 @@ static inline bool gdl__rec_all_scaled(const rec *r) {
  * touched once per group (one cache line and page) rather than once per m. */
 #define MG 8
 
-/* Spin 0's adjoint of one map, a block whose unscaled rest is left for later: the
- * accumulators per degree pair are [K][W] vectors, L2-sized at large L; block after
- * block over all k they went through L2 once per block and step (one load and store
- * per 4 FMAs). The rests run k chunk by k chunk over the blocks instead, each chunk's
- * accumulators in L1 (GL L = 2048: that stage 248 -> 226 ms; 221 with adj_fused's
- * two steps of sums from one load of G). Spin != 0 has half the
- * accumulator traffic per FMA and gained nothing from it. */
+/* The adjoint of one map, a block whose unscaled rest is left for later: the
+ * accumulators per degree are vectors ([K][W] at spin 0, [L][4] else), L2-sized at
+ * large L; block after block over all l they went through L2 once per block and step.
+ * The rests run l chunk by l chunk over the blocks instead, each chunk's accumulators
+ * in L1 (Sapphire Rapids, GL L = 2048 spin 0: that stage 248 -> 226 ms, 221 with
+ * adj_fused's two steps of sums from one load of G; spin != 0 gained nothing there;
+ * Zen 3 with AVX2, whose spin != 0 kernel passes over the accumulators twice a block:
+ * see bench/RESULTS.md). */
 typedef struct {
-  rec r;
+  rec r, q;            /* the recursion's state (q: spin != 0's second column) */
   vd G[NB][8];         /* the block's ring values */
-  const double *A, *B; /* its form of the recursion */
+  const double *A, *B; /* spin 0: its form of the recursion */
   int k;               /* where its rest starts */
 } pending;
-#define KCHUNK 2048 /* doubles of accumulators a chunk (16 KB) */
+#define KCHUNK 2048 /* doubles of accumulators a chunk (16 KB): KCHUNK / (VL W) degrees */
 
 typedef struct {
   double *ab; /* a group's coefficients, [nb][L][2][MG] complex: a_{l,m}, then a_{l,-m} */

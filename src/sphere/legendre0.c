@@ -98,14 +98,16 @@ static inline __attribute__((always_inline)) void synth_fused(rec *r, int v0, in
   }
 }
 
-/* One map's sums over the block's four vectors from k on: w = 4 (+m) or 8 (+m, -m) */
+/* One map's sums over the block's four vectors from k on: w = 4 (+m; S4 vectors a
+ * call, as many as the registers hold) or 8 (+m, -m; one vector a call) */
+#define S4 (VL == 8 ? NB : 2)
 static inline __attribute__((always_inline)) void synth_block(rec *r, int w, int k, int K, const double *A,
                                                                const double *B, const double *cf, vd *s,
                                                                const vl *act) {
   if (w == 8)
     for (int v = 0; v < NB; v++) synth_fused(r, v, 1, 8, k, K, A, B, cf, s, act);
   else
-    synth_fused(r, 0, NB, 4, k, K, A, B, cf, s, act);
+    for (int v = 0; v < NB; v += S4) synth_fused(r, v, S4, 4, k, K, A, B, cf, s, act);
 }
 
 /* A block's scaled phase for one map, CHECK steps at a time: the fused sums with the
@@ -308,7 +310,7 @@ void gdl__adj_m0(const gdl_sht_plan *p, work *w, int m, bool neg, const double *
     if (gdl__rec_all_scaled(&r)) break; /* nothing here, nor nearer the pole */
   }
   /* the blocks' rests, chunk by chunk (chunks of even length: adj_fused keeps its state) */
-  for (int kc = 0, KC = KCHUNK / (8 * W); kc < K; kc += KC) {
+  for (int kc = 0, KC = KCHUNK / (VL * W); kc < K; kc += KC) {
     int e = kc + KC < K ? kc + KC : K;
     for (int i = 0; i < npend; i++) {
       pending *b = &w->pend[i];
