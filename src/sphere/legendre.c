@@ -258,10 +258,12 @@ bool gdl__rec_chunk(rec *r, int lc0, int l0, int L, const double *al, const doub
  * even im, odd re, odd im). Here the parity is folded in as it goes (odd l subtract), so
  * each ring value needs one sum: sum a P -> 0,1; sum (-1)^l b P -> 4,5; sum (-1)^l a Q
  * -> 8,9; sum b Q -> 12,13. c6[8 l + 0..5]: alpha, beta (P), a re, a im, b re, b im at
- * l (one stream: six had run out of general registers on x86-64). */
+ * l (one stream: six had run out of general registers on x86-64), broadcast here; or,
+ * when cv is given, the same in every lane of cv[6 l + 0..5] (synth_one says why). */
 static inline __attribute__((always_inline)) void fused_synth(rec *rp, rec *rq, int v0, int l, int L,
-                                                              const double *c6, vd *A, bool neg,
+                                                              const double *c6, const vd *cv, vd *A, bool neg,
                                                               const vl *mP, const vl *mQ) {
+#define COEF(j, q) (cv ? cv[6 * (ptrdiff_t)(j) + (q)] : vsplat(c6[8 * (ptrdiff_t)(j) + (q)]))
   vd x[FV], pa[FV], pb[FV], qa[FV], qb[FV], s[FV][8];
   for (int v = 0; v < FV; v++) {
     x[v] = rp->x[v0 + v], pa[v] = rp->p0[v0 + v], pb[v] = rp->p1[v0 + v];
@@ -270,12 +272,12 @@ static inline __attribute__((always_inline)) void fused_synth(rec *rp, rec *rq, 
   }
 #define SUM(P, Q, j, sg)                                                                        \
   do {                                                                                          \
-    vd R = vsplat(c6[8 * (j) + 2]), I = vsplat(c6[8 * (j) + 3]);                                                    \
+    vd R = COEF(j, 2), I = COEF(j, 3);                                                    \
     for (int v = 0; v < FV; v++) {                                                               \
       s[v][0] += P[v] * R, s[v][1] += P[v] * I, s[v][4] sg## = Q[v] * R, s[v][5] sg## = Q[v] * I; \
     }                                                                                           \
     if (neg) {                                                                                  \
-      vd R2 = vsplat(c6[8 * (j) + 4]), I2 = vsplat(c6[8 * (j) + 5]);                                                \
+      vd R2 = COEF(j, 4), I2 = COEF(j, 5);                                                \
       for (int v = 0; v < FV; v++) {                                                             \
         s[v][2] sg## = P[v] * R2, s[v][3] sg## = P[v] * I2, s[v][6] += Q[v] * R2, s[v][7] += Q[v] * I2; \
       }                                                                                         \
@@ -283,7 +285,7 @@ static inline __attribute__((always_inline)) void fused_synth(rec *rp, rec *rq, 
   } while (0)
 #define REC(N, S, j)                                                                            \
   do {                                                                                          \
-    vd Al = vsplat(c6[8 * (j)]), Bp = vsplat(c6[8 * (j) + 1]);                                                 \
+    vd Al = COEF(j, 0), Bp = COEF(j, 1);                                                 \
     for (int v = 0; v < FV; v++) {                                                               \
       p##N[v] = (Al * x[v] + Bp) * p##S[v] - p##N[v];                                           \
       q##N[v] = (Al * x[v] - Bp) * q##S[v] - q##N[v];                                           \
@@ -307,6 +309,7 @@ static inline __attribute__((always_inline)) void fused_synth(rec *rp, rec *rq, 
   if (l < L) SUM(pb, qb, l, +);
 #undef SUM
 #undef REC
+#undef COEF
   for (int v = 0; v < FV; v++) {
     vd *o = A + (v0 + v) * 16;
     if (mP) { /* the scaled phase: only the lanes that count add */
@@ -327,8 +330,8 @@ static int synth_scaled_gen(rec *rp, rec *rq, int l, int L, const double *al, co
   vl aP[NB], aQ[NB];
   for (int e; (e = gdl__scaled_group(rp, rq, &l, L, al, beP, aP, aQ)) >= 0;) {
     for (int v = 0; v < NB; v += FV) {
-      if (neg) fused_synth(rp, rq, v, l, e, c6, A, true, aP, aQ);
-      else fused_synth(rp, rq, v, l, e, c6, A, false, aP, aQ);
+      if (neg) fused_synth(rp, rq, v, l, e, c6, NULL, A, true, aP, aQ);
+      else fused_synth(rp, rq, v, l, e, c6, NULL, A, false, aP, aQ);
     }
     l = e;
     gdl__rec_rescale(rp), gdl__rec_rescale(rq);
@@ -435,18 +438,76 @@ void gdl__leg_work_init(work *w, const gdl_sht_plan *p, int64_t nb, bool analysi
   size_t Lp = (size_t)w->Lpad;
   /* kept per thread between calls (large ones would page-fault afresh every call) */
   w->al = gdl__scratch(2, 7 * Lp * sizeof(double));
-  w->cf = gdl__scratch(3, (size_t)nb * 8 * Lp * sizeof(double));
+  /* cf: [nb][8][Lp], or one map's c6 [Lp][8] and chunk vectors [Lp][6] (synth_one) */
+  size_t ncf = (size_t)nb * 8 * Lp, ncv = nb == 1 ? 8 * Lp + 6 * VL * Lp : 0;
+  w->cf = gdl__scratch(3, (ncf > ncv ? ncf : ncv) * sizeof(double));
   w->lamP = gdl__scratch(4, 2 * CL * NB * sizeof(vd));
   size_t nacc = analysis ? (size_t)nb * Lp * 8 + (size_t)nb * NB * 8 : (size_t)nb * NB * 16;
   w->acc = gdl__scratch(5, nacc * sizeof(vd));
   w->ab = gdl__scratch(6, (size_t)(nb * gdl__group_stride(L)) * sizeof(double));
   if (analysis && nb == 1) w->pend = gdl__scratch(7, (size_t)(p->npair_pad / BL) * sizeof(pending));
+  if (!analysis && nb == 1 && p->spin) w->rest = gdl__scratch(7, (size_t)(p->npair_pad / BL) * sizeof(synth_rest));
   w->beP = w->al + Lp, w->beQ = w->al + 2 * Lp, w->ga = w->al + 3 * Lp, w->cl = w->al + 4 * Lp;
   w->zA = w->al + 5 * Lp, w->zB = w->al + 6 * Lp;
   w->lamQ = w->lamP + CL;
 }
 
 /* ---- synthesis ------------------------------------------------------------------- */
+
+/* One map's ring values of the block from pair0: its sums A (synth_m's layout) into the
+ * columns of m and (neg) -m. */
+static void put_block(const gdl_sht_plan *p, double *lg, const vd *acc, int m, int64_t pair0, bool neg) {
+  int64_t colp = m - p->mlo, coln = -m - p->mlo;
+  double sgs = (p->spin & 1) ? -1 : 1, sgm = (m & 1) ? -1 : 1;
+  for (int b = 0; b < NB; b++) {
+    const vd *A = acc + b * 16;
+    const vd *B = A + 4, *C = A + 8, *D = A + 12; /* b P, a Q, b Q */
+    vd v[4] = {sgs * (A[0] + A[2]), sgs * (A[1] + A[3]), sgs * sgm * (C[0] - C[2]), sgs * sgm * (C[1] - C[3])};
+    gdl__leg_put(p, lg, colp, pair0 + b * VL, v);
+    if (neg) {
+      vd u[4] = {sgm * (D[0] + D[2]), sgm * (D[1] + D[3]), B[0] - B[2], B[1] - B[3]};
+      gdl__leg_put(p, lg, coln, pair0 + b * VL, u);
+    }
+  }
+}
+
+/* One map, spin != 0, its coefficients in w->cf as c6: each block's scaled phase
+ * (masked sums into the block's own accumulators), then the unscaled rests l chunk by
+ * l chunk over all blocks, the chunk's coefficients broadcast once into vectors that
+ * stay in L1 (w->cf after c6), then the ring values. On Zen 3 every broadcast in the
+ * kernel takes a floating-point pipe (a loop of its twelve FMAs and six broadcasts ran
+ * 13.8 cycles a step, from vectors in L1 7.0, in L2 9.4; ideal 6). */
+static void synth_one(const gdl_sht_plan *p, work *w, int m, bool neg, double *lg) {
+  int L = p->L, Lp = w->Lpad;
+  const start_info *st = p->starts, *sP = st + 2 * m, *sQ = st + 2 * m + 1;
+  const double *c6 = w->cf;
+  vd *cv = (vd *)(w->cf + 8 * Lp);
+  synth_rest *R = w->rest;
+  int n = 0, l0 = sP->l0;
+  for (int64_t pair0 = p->npair_pad - BL; pair0 >= 0; pair0 -= BL) { /* equator first */
+    synth_rest *b = &R[n];
+    gdl__rec_start(&b->r, p, sP, pair0);
+    gdl__rec_start(&b->q, p, sQ, pair0);
+    memset(b->S, 0, sizeof b->S);
+    b->l = synth_scaled_gen(&b->r, &b->q, l0, L, w->al, w->beP, c6, b->S, neg);
+    if (b->l >= L && gdl__rec_all_scaled(&b->r) && gdl__rec_all_scaled(&b->q)) break; /* nothing here, nor nearer the pole */
+    n++;
+  }
+  for (int lc = l0 & ~1; lc < L; lc += SCHUNK) { /* chunks of even length: the kernel keeps its state */
+    int e = lc + SCHUNK < L ? lc + SCHUNK : L;
+    for (int j = lc; j < e; j++)
+      for (int q = 0; q < 6; q++) cv[6 * j + q] = vsplat(c6[8 * j + q]);
+    for (int i = 0; i < n; i++) {
+      synth_rest *b = &R[i];
+      for (int v = 0; v < NB && b->l < e; v += FV) {
+        if (neg) fused_synth(&b->r, &b->q, v, b->l, e, NULL, cv, b->S, true, NULL, NULL);
+        else fused_synth(&b->r, &b->q, v, b->l, e, NULL, cv, b->S, false, NULL, NULL);
+      }
+      if (b->l < e) b->l = e;
+    }
+  }
+  for (int i = 0; i < n; i++) put_block(p, lg, R[i].S, m, p->npair_pad - BL * (i + 1), neg);
+}
 
 /* One m >= 0 (and -m when neg), spin s != 0: all blocks of ring pairs, all maps. */
 static void synth_m(const gdl_sht_plan *p, work *w, int m, bool neg, const double *am, double *leg,
@@ -458,15 +519,18 @@ static void synth_m(const gdl_sht_plan *p, work *w, int m, bool neg, const doubl
   coeffs_scaled(p->sqrt_tab, L, m, -s, l0, w->al, w->beP, w->ga, w->cl);
   for (int l = l0; l < L - 1; l++) w->beQ[l] = -w->beP[l];
   const double *cl = w->cl;
-  /* coefficients: one map c6[l][8] (fused_synth), more maps cf[c][0..3][l] */
-  for (int l = l0; nb == 1 && l < L; l++) {
-    double *c6 = w->cf + 8 * l;
-    const double *a = am + GROW * l, *b = a + 2 * MG;
-    c6[0] = l < L - 1 ? w->al[l] : 0, c6[1] = l < L - 1 ? w->beP[l] : 0;
-    c6[2] = cl[l] * a[0], c6[3] = cl[l] * a[1];
-    c6[4] = neg ? cl[l] * b[0] : 0, c6[5] = neg ? cl[l] * b[1] : 0;
+  if (nb == 1) { /* coefficients: one map c6[l][8] (fused_synth), more maps cf[c][0..3][l] */
+    for (int l = l0; l < L; l++) {
+      double *c6 = w->cf + 8 * l;
+      const double *a = am + GROW * l, *b = a + 2 * MG;
+      c6[0] = l < L - 1 ? w->al[l] : 0, c6[1] = l < L - 1 ? w->beP[l] : 0;
+      c6[2] = cl[l] * a[0], c6[3] = cl[l] * a[1];
+      c6[4] = neg ? cl[l] * b[0] : 0, c6[5] = neg ? cl[l] * b[1] : 0;
+    }
+    synth_one(p, w, m, neg, leg);
+    return;
   }
-  for (int64_t c = 0; nb > 1 && c < nb; c++) {
+  for (int64_t c = 0; c < nb; c++) {
     double *f = w->cf + c * 4 * Lp;
     const double *a = am + c * gdl__group_stride(L), *b = a + 2 * MG;
     for (int q = 0; q < 4; q++) { /* read from l0 & ~1 to L + CL: zero outside [l0, L) */
@@ -478,21 +542,12 @@ static void synth_m(const gdl_sht_plan *p, work *w, int m, bool neg, const doubl
       if (neg) f[2 * Lp + l] = cl[l] * b[GROW * l], f[3 * Lp + l] = cl[l] * b[GROW * l + 1];
     }
   }
-  int64_t colp = m - p->mlo, coln = -m - p->mlo;
-  double sgs = (s & 1) ? -1 : 1, sgm = (m & 1) ? -1 : 1;
   for (int64_t pair0 = p->npair_pad - BL; pair0 >= 0; pair0 -= BL) { /* equator first */
     rec rp, rq;
     gdl__rec_start(&rp, p, &sP, pair0);
     gdl__rec_start(&rq, p, &sQ, pair0);
     memset(w->acc, 0, (size_t)nb * NB * 16 * sizeof(vd));
-    if (nb == 1) { /* one map: everything in registers, the scaled phase masked */
-      int l = synth_scaled_gen(&rp, &rq, l0, L, w->al, w->beP, w->cf, w->acc, neg);
-      for (int v = 0; v < NB && l < L; v += FV) {
-        if (neg) fused_synth(&rp, &rq, v, l, L, w->cf, w->acc, true, NULL, NULL);
-        else fused_synth(&rp, &rq, v, l, L, w->cf, w->acc, false, NULL, NULL);
-      }
-    }
-    for (int lc0 = l0 & ~1; nb > 1 && lc0 < L; lc0 += CL) {
+    for (int lc0 = l0 & ~1; lc0 < L; lc0 += CL) {
       bool nonzero = gdl__rec_chunk(&rp, lc0, l0, L, w->al, w->beP, w->lamP);
       nonzero |= gdl__rec_chunk(&rq, lc0, l0, L, w->al, w->beQ, w->lamQ);
       if (!nonzero) continue; /* still below 2^-60 on every ring: adds nothing */
@@ -539,20 +594,7 @@ static void synth_m(const gdl_sht_plan *p, work *w, int m, bool neg, const doubl
       }
     }
     if (gdl__rec_all_scaled(&rp) && gdl__rec_all_scaled(&rq)) break; /* nothing here, nor nearer the pole */
-    /* write the ring values */
-    for (int64_t c = 0; c < nb; c++) {
-      double *lg = leg + c * p->nlr * p->ldl * 2;
-      for (int b = 0; b < NB; b++) {
-        const vd *A = w->acc + (c * NB + b) * 16;
-        const vd *B = A + 4, *C = A + 8, *D = A + 12; /* b P, a Q, b Q */
-        vd v[4] = {sgs * (A[0] + A[2]), sgs * (A[1] + A[3]), sgs * sgm * (C[0] - C[2]), sgs * sgm * (C[1] - C[3])};
-        gdl__leg_put(p, lg, colp, pair0 + b * VL, v);
-        if (neg) {
-          vd u[4] = {sgm * (D[0] + D[2]), sgm * (D[1] + D[3]), B[0] - B[2], B[1] - B[3]};
-          gdl__leg_put(p, lg, coln, pair0 + b * VL, u);
-        }
-      }
-    }
+    for (int64_t c = 0; c < nb; c++) put_block(p, leg + c * p->nlr * p->ldl * 2, w->acc + c * NB * 16, m, pair0, neg);
   }
 }
 

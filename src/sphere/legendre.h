@@ -231,6 +231,15 @@ typedef struct {
 } pending;
 #define KCHUNK 2048 /* doubles of accumulators a chunk (16 KB): KCHUNK / (VL W) degrees */
 
+/* Spin != 0's synthesis of one map, a block between its scaled phase and its unscaled
+ * rest, which runs chunk by chunk over all blocks (legendre.c: synth_one) */
+typedef struct {
+  rec r, q;       /* the recursion's state, two columns */
+  vd S[NB * 16];  /* the block's sums (synth_m's layout) */
+  int l;          /* where its rest goes on */
+} synth_rest;
+#define SCHUNK 64 /* degrees a chunk: their coefficient vectors, 6 SCHUNK VL doubles (12 KB at VL 4) */
+
 typedef struct {
   double *ab; /* a group's coefficients, [nb][L][2][MG] complex: a_{l,m}, then a_{l,-m} */
   double *al, *beP, *beQ, *ga, *cl; /* [L] */
@@ -239,6 +248,7 @@ typedef struct {
   vd (*lamP)[NB], (*lamQ)[NB]; /* [CL][NB] */
   vd *acc;                     /* synthesis: [nb][NB][16]; analysis: [nb][Lpad][8], then the gathered rings */
   pending *pend;               /* analysis of one map: a block's rest, per block */
+  synth_rest *rest;            /* synthesis of one map (spin != 0), per block */
   int Lpad;
 } work;
 
