@@ -270,26 +270,26 @@ static inline __attribute__((always_inline)) void fused_synth(rec *rp, rec *rq, 
     qa[v] = rq->p0[v0 + v], qb[v] = rq->p1[v0 + v];
     for (int q = 0; q < 8; q++) s[v][q] = vsplat(0);
   }
-#define SUM(P, Q, j, sg)                                                                        \
-  do {                                                                                          \
-    vd R = COEF(j, 2), I = COEF(j, 3);                                                    \
+#define SUM(P, Q, j, sg)                                                                         \
+  do {                                                                                           \
+    vd R = COEF(j, 2), I = COEF(j, 3);                                                           \
     for (int v = 0; v < FV; v++) {                                                               \
       s[v][0] += P[v] * R, s[v][1] += P[v] * I, s[v][4] sg## = Q[v] * R, s[v][5] sg## = Q[v] * I; \
-    }                                                                                           \
-    if (neg) {                                                                                  \
-      vd R2 = COEF(j, 4), I2 = COEF(j, 5);                                                \
+    }                                                                                            \
+    if (neg) {                                                                                   \
+      vd R2 = COEF(j, 4), I2 = COEF(j, 5);                                                       \
       for (int v = 0; v < FV; v++) {                                                             \
         s[v][2] sg## = P[v] * R2, s[v][3] sg## = P[v] * I2, s[v][6] += Q[v] * R2, s[v][7] += Q[v] * I2; \
-      }                                                                                         \
-    }                                                                                           \
+      }                                                                                          \
+    }                                                                                            \
   } while (0)
-#define REC(N, S, j)                                                                            \
-  do {                                                                                          \
-    vd Al = COEF(j, 0), Bp = COEF(j, 1);                                                 \
+#define REC(N, S, j)                                                                             \
+  do {                                                                                           \
+    vd Al = COEF(j, 0), Bp = COEF(j, 1);                                                         \
     for (int v = 0; v < FV; v++) {                                                               \
-      p##N[v] = (Al * x[v] + Bp) * p##S[v] - p##N[v];                                           \
-      q##N[v] = (Al * x[v] - Bp) * q##S[v] - q##N[v];                                           \
-    }                                                                                           \
+      p##N[v] = (Al * x[v] + Bp) * p##S[v] - p##N[v];                                            \
+      q##N[v] = (Al * x[v] - Bp) * q##S[v] - q##N[v];                                            \
+    }                                                                                            \
   } while (0)
   if ((l & 1) && l < L) {
     SUM(pb, qb, l, -);
@@ -439,7 +439,7 @@ void gdl__leg_work_init(work *w, const gdl_sht_plan *p, int64_t nb, bool analysi
   /* kept per thread between calls (large ones would page-fault afresh every call) */
   w->al = gdl__scratch(2, 7 * Lp * sizeof(double));
   /* cf: [nb][8][Lp], or one map's c6 [Lp][8] and chunk vectors [Lp][6] (synth_one) */
-  size_t ncf = (size_t)nb * 8 * Lp, ncv = nb == 1 ? 8 * Lp + 6 * VL * Lp : 0;
+  size_t ncf = (size_t)nb * 8 * Lp, ncv = !analysis && nb == 1 && p->spin ? 8 * Lp + 6 * VL * Lp : 0;
   w->cf = gdl__scratch(3, (ncf > ncv ? ncf : ncv) * sizeof(double));
   w->lamP = gdl__scratch(4, 2 * CL * NB * sizeof(vd));
   size_t nacc = analysis ? (size_t)nb * Lp * 8 + (size_t)nb * NB * 8 : (size_t)nb * NB * 16;
@@ -475,8 +475,8 @@ static void put_block(const gdl_sht_plan *p, double *lg, const vd *acc, int m, i
  * (masked sums into the block's own accumulators), then the unscaled rests l chunk by
  * l chunk over all blocks, the chunk's coefficients broadcast once into vectors that
  * stay in L1 (w->cf after c6), then the ring values. On Zen 3 every broadcast in the
- * kernel takes a floating-point pipe (a loop of its twelve FMAs and six broadcasts ran
- * 13.8 cycles a step, from vectors in L1 7.0, in L2 9.4; ideal 6). */
+ * kernel takes a floating-point pipe (a stand-alone loop of its twelve FMAs ran 13.8
+ * cycles a step with six broadcasts, 7-7.5 from vectors in L1; the FMA bound is 6). */
 static void synth_one(const gdl_sht_plan *p, work *w, int m, bool neg, double *lg) {
   int L = p->L, Lp = w->Lpad;
   const start_info *st = p->starts, *sP = st + 2 * m, *sQ = st + 2 * m + 1;
