@@ -22,6 +22,7 @@ gdl_status gdl_stratified_kfold(const int64_t *y, int64_t n, int k, uint64_t see
   gdl_status st = check_labels(y, n, k, &C);
   if (st) return st;
   int64_t *idx = malloc((size_t)n * sizeof *idx);
+  GDL_ASSERT(idx, "out of memory");
   gdl_rng r = gdl_rng_make(seed);
   int next = 0;
   for (int64_t c = 0; c < C; c++) {
@@ -98,6 +99,7 @@ gdl_status gdl_stratified_kfold_sklearn(const int64_t *y, int64_t n, int k, uint
   gdl_status st = check_labels(y, n, k, &C);
   if (st) return st;
   int64_t *members = malloc((size_t)n * sizeof *members), *perm = malloc((size_t)(n + k) * sizeof *perm);
+  GDL_ASSERT(members && perm, "out of memory");
   for (int64_t c = 0; c < C; c++) {
     int64_t count = 0;
     for (int64_t i = 0; i < n; i++)

@@ -21,9 +21,9 @@
  * of rings run from the equator to the poles, and once a block stays scaled for every
  * l < L, the blocks nearer the pole (smaller still) are skipped for that m.
  *
- * Vectors of VL ring pairs (GCC vector extensions; legendre.h), NB
- * vectors per block share each coefficient load; the l loop runs in chunks of CL whose
- * values are kept in L1 and reused by every map of the batch. */
+ * Vectors of VL ring pairs (GCC vector extensions; legendre.h), NB vectors per block
+ * share each coefficient load; the l loop runs in chunks of CL whose values are kept in
+ * L1 and reused by every map of the batch. */
 #include <stdlib.h>
 
 #include "sphere/legendre.h"
@@ -342,9 +342,7 @@ static int synth_scaled_gen(rec *rp, rec *rq, int l, int L, const double *al, co
 /* The adjoint over FA vectors of the block from v0, +m and (neg) -m:
  *   acc[l*4 + 0..1] += P (u re, u im) + (-1)^l Q (v re, v im)
  *   acc[l*4 + 2..3] += Q (u' re, u' im) + (-1)^l P (v' re, v' im)    (neg)
- * X: u, v, u', v' per vector as adj_m gathers them. FA: the vectors whose state (five
- * vectors each) and the four sums fit the registers. */
-#define FA (VL == 8 ? NB : 2)
+ * X: u, v, u', v' per vector as adj_m gathers them. */
 static inline __attribute__((always_inline)) void fused_adjoint_gen(rec *rp, rec *rq, int v0, int l, int L,
                                                                     const double *al, const double *beP,
                                                                     const vd (*X)[8], vd *acc, bool neg) {

@@ -5,14 +5,21 @@
 
 #include "sphere/sphere_internal.h"
 
-/* VL doubles a vector (sphere_internal.h: one register); FV: vectors of ring pairs
- * one fused kernel carries, as many as the registers hold (32 with AVX-512, 16 with
- * AVX2). */
+/* VL doubles a vector (sphere_internal.h: one register). The fused kernels keep their
+ * state and sums in registers, so each carries as many vectors of ring pairs a call as
+ * 32 (AVX-512) or 16 (AVX2) registers hold: FV the spin != 0 synthesis (thirteen
+ * vectors each), FA its adjoint (five each, and four sums), S4 spin 0's synthesis of +m
+ * (three each, and four sums). Spin 0's adjoint takes all NB at either width (with two
+ * it ran 71 ms against 62 at GL L = 1024 on AVX2: its sums go through memory). */
 #define VL GDL_SPHERE_VL
 #if VL == 8
 #define FV 2
+#define FA 4
+#define S4 4
 #elif VL == 4
 #define FV 1
+#define FA 2
+#define S4 2
 #else
 #error "GDL_SPHERE_VL: 4 or 8"
 #endif

@@ -99,8 +99,7 @@ static inline __attribute__((always_inline)) void synth_fused(rec *r, int v0, in
 }
 
 /* One map's sums over the block's four vectors from k on: w = 4 (+m; S4 vectors a
- * call, as many as the registers hold) or 8 (+m, -m; one vector a call) */
-#define S4 (VL == 8 ? NB : 2)
+ * call, legendre.h) or 8 (+m, -m; one vector a call) */
 static inline __attribute__((always_inline)) void synth_block(rec *r, int w, int k, int K, const double *A,
                                                                const double *B, const double *cf, vd *s,
                                                                const vl *act) {
