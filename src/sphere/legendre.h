@@ -69,6 +69,7 @@ typedef struct {
   double sign;       /* of the start value */
   int a, b;          /* powers of cos(t/2), sin(t/2) */
   double fm, fe;     /* sqrt(binomial) sqrt((2l0+1)/4pi) = fm 2^fe */
+  double lfm;        /* log2(fm) */
 } start_info;
 
 typedef struct {
