@@ -164,8 +164,8 @@ static inline vd vexp2(vd e) {
                                       1.0 / 5040, 1.0 / 40320, 1.0 / 362880, 1.0 / 3628800,
                                       1.0 / 39916800, 1.0 / 479001600};
   for (int k = 12; k >= 0; k--) t = t * y + inv_fact[k];
-  /* 2^n: n + 1023 is the low mantissa bits of n + 1023 + 2^52, shifted into the exponent */
-  return t * (vd)((vl)(n + (1023 + 0x1p52)) << 52);
+  /* 2^n: n + 1023 is the low mantissa bits of n + 1023 + 2^52, moved to the exponent */
+  return t * (vd)(((vl)(n + (1023 + 0x1p52)) & 0x7ff) << 52);
 }
 
 /* The start values lam_{l0} of the block's rings, as v 2^(UNIT k) with k <= 0 and
