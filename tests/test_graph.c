@@ -348,10 +348,10 @@ static void test_kfold_sklearn(void) {
     for (int j = 0; j < 4; j++) {
       snprintf(key, sizeof key, "%s%d", names[j], c);
       t[j] = gdl_arrays_get(ref, key);
-      ok &= t[j] && t[j]->dtype == (j == 1 ? GDL_I32 : GDL_I64) && t[j]->ndim == 1;
+      ok &= t[j] && t[j]->dtype == (j == 1 ? GDL_I32 : GDL_I64) && t[j]->ndim == 1 && t[j]->shape[0] > 0;
     }
     ok = ok && t[1]->shape[0] == t[0]->shape[0];
-    CHECK(ok, "case %d: y, k, seed int64 and fold int32, all 1-D, fold as long as y", c);
+    CHECK(ok, "case %d: y, k, seed int64 and fold int32, all 1-D and non-empty, fold as long as y", c);
     if (!ok) break;
     gdl_tensor *y = t[0], *want = t[1];
     int64_t n = y->shape[0], k = ((int64_t *)t[2]->data)[0], seed = ((int64_t *)t[3]->data)[0];

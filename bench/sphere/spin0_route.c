@@ -58,8 +58,6 @@ static void route_coeffs(int l, int m, int s, double *c) {
   }
 }
 
-static double norm(int l) { return sqrt((2 * l + 1) / (4 * M_PI)); }
-
 int main(int argc, char **argv) {
   if (argc != 3) {
     fprintf(stderr, "usage: spin0_route L s\n");
@@ -76,10 +74,13 @@ int main(int argc, char **argv) {
   double *a = malloc(L * sizeof(double)), *ad = malloc(L * sizeof(double)), *ar = malloc(L * sizeof(double));
   double *F = malloc(nr * sizeof(double)), *b = malloc(Lx * sizeof(double));
   double (*C)[2 * SMAX + 1] = malloc((size_t)L * sizeof *C); /* route_coeffs per l */
-  if (!S || !dP || !d0 || !a || !ad || !ar || !F || !b || !C) {
+  double *norm = malloc(Lx * sizeof(double)), *sins = malloc(nr * sizeof(double)); /* N_l; sin^s t per ring */
+  if (!S || !dP || !d0 || !a || !ad || !ar || !F || !b || !C || !norm || !sins) {
     fprintf(stderr, "spin0_route: out of memory\n");
     return 1;
   }
+  for (int l = 0; l < Lx; l++) norm[l] = sqrt((2 * l + 1) / (4 * M_PI));
+  for (int j = 0; j < nr; j++) sins[j] = pow(sin(S->theta[j]), s);
   /* |m| classes: <= s, <= 4s, <= L/16, < L/2, the rest */
   int edge[4] = {s, 4 * s, L / 16, L / 2 - 1};
   double eid = 0, ea[5] = {0}, eat[5] = {0}, esy[5] = {0}, amax = 0, fmax_ = 0;
@@ -99,8 +100,8 @@ int main(int argc, char **argv) {
     for (int j = 0; j < nr; j++)
       for (int l = l0; l < L; l++) {
         double r = 0;
-        for (int i = 0; i <= 2 * s; i++) r += C[l][i] * norm(l - s + i) * d0[(size_t)j * Lx + l - s + i];
-        eid = fmax(eid, fabs(pow(sin(S->theta[j]), s) * norm(l) * dP[(size_t)j * Lx + l] - r));
+        for (int i = 0; i <= 2 * s; i++) r += C[l][i] * norm[l - s + i] * d0[(size_t)j * Lx + l - s + i];
+        eid = fmax(eid, fabs(sins[j] * norm[l] * dP[(size_t)j * Lx + l] - r));
       }
     /* synthesis: direct, and through spin 0 (b_J = sum_l c a_l; F = sum_J b_J lam^0_J / sin^s) */
     for (int J = 0; J < Lx; J++) b[J] = 0;
@@ -108,18 +109,18 @@ int main(int argc, char **argv) {
       for (int i = 0; i <= 2 * s; i++) b[l - s + i] += C[l][i] * a[l];
     for (int j = 0; j < nr; j++) {
       double f = 0, g = 0;
-      for (int l = l0; l < L; l++) f += a[l] * norm(l) * dP[(size_t)j * Lx + l];
-      for (int J = am; J < Lx; J++) g += b[J] * norm(J) * d0[(size_t)j * Lx + J];
+      for (int l = l0; l < L; l++) f += a[l] * norm[l] * dP[(size_t)j * Lx + l];
+      for (int J = am; J < Lx; J++) g += b[J] * norm[J] * d0[(size_t)j * Lx + J];
       F[j] = f, fmax_ = fmax(fmax_, fabs(f));
-      esy[k] = fmax(esy[k], fabs(g / pow(sin(S->theta[j]), s) - f));
+      esy[k] = fmax(esy[k], fabs(g / sins[j] - f));
     }
     /* analysis of F: direct, and through spin 0 (b_J = sum_j w_j F_j / sin^s lam^0_J) */
     for (int l = 0; l < L; l++) ad[l] = ar[l] = 0;
     for (int J = 0; J < Lx; J++) b[J] = 0;
     for (int j = 0; j < nr; j++) {
-      double w = S->weight[j] * S->nphi[j], g = F[j] / pow(sin(S->theta[j]), s);
-      for (int l = l0; l < L; l++) ad[l] += w * F[j] * norm(l) * dP[(size_t)j * Lx + l];
-      for (int J = am; J < Lx; J++) b[J] += w * g * norm(J) * d0[(size_t)j * Lx + J];
+      double w = S->weight[j] * S->nphi[j], g = F[j] / sins[j];
+      for (int l = l0; l < L; l++) ad[l] += w * F[j] * norm[l] * dP[(size_t)j * Lx + l];
+      for (int J = am; J < Lx; J++) b[J] += w * g * norm[J] * d0[(size_t)j * Lx + J];
     }
     for (int l = l0; l < L; l++) {
       for (int i = 0; i <= 2 * s; i++) ar[l] += C[l][i] * b[l - s + i];
@@ -136,7 +137,7 @@ int main(int argc, char **argv) {
     printf("\n");
   }
   printf("(analysis: max |a' - a| / max |a| of the synthesised F; synthesis: against the direct sums, / max |F|)\n");
-  free(dP), free(d0), free(a), free(ad), free(ar), free(F), free(b), free(C);
+  free(dP), free(d0), free(a), free(ad), free(ar), free(F), free(b), free(C), free(norm), free(sins);
   gdl_sampling_free(S);
   return 0;
 }

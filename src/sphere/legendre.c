@@ -732,11 +732,10 @@ static void adj_m(const gdl_sht_plan *p, work *w, int m, bool neg, const double 
  * once the adjoint is done: filled per group, each group wrote a piece of every row
  * (GL L = 2048 spin 0: 2.4% of a round trip's samples on that one store). */
 static void real_rows(const gdl_sht_plan *p, double *alm, int64_t nb) {
-  int L = p->L, s = abs(p->spin);
+  int L = p->L; /* (real plans are spin 0: every row l is written) */
 #pragma omp parallel for schedule(static)
   for (int64_t cl = 0; cl < nb * L; cl++) {
     int64_t c = cl / L, l = cl % L;
-    if (l < s) continue;
     double *row = alm + 2 * (c * L * L + l * l + l);
     row[1] = 0;
     for (int64_t m = 1; m <= l; m++) {
