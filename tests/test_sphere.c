@@ -161,6 +161,45 @@ static void test_adjoints(void) {
     }
 }
 
+/* Spin != 0 at large m goes through spin 0 (legendre_route.c): the same maps and
+ * coefficients as the two-column kernels (the plan made to take them for every m), on
+ * every kind of ring set (poles, HEALPix), both signs of spin, spins 1-4, one map and
+ * several. */
+static void test_spin_route(void) {
+  struct { gdl_sampling_kind k; int L, nside, spin, nb; } c[] = {
+      {GDL_SAMPLING_GL, 96, 0, 2, 1},  {GDL_SAMPLING_MWSS, 80, 0, -1, 2}, {GDL_SAMPLING_HEALPIX, 40, 16, 3, 1},
+      {GDL_SAMPLING_DH, 72, 0, 4, 1},  {GDL_SAMPLING_CC, 64, 0, -3, 3},   {GDL_SAMPLING_MW, 70, 0, -2, 1}};
+  double worst = 0;
+  for (int i = 0; i < 6; i++) {
+    int L = c[i].L, nb = c[i].nb;
+    gdl_sampling *s = gdl_sampling_new(c[i].k, L, c[i].nside);
+    gdl_sht_plan *p = gdl_sht_plan_create(s, L, c[i].spin, 0), *q = gdl_sht_plan_create(s, L, c[i].spin, 0);
+    CHECK(p && q && p->route_m < L, "%s L=%d spin %d: no m goes through spin 0", gdl_sampling_name(c[i].k), L,
+          c[i].spin);
+    if (!p || !q) continue;
+    q->route_m = L; /* the direct kernels for every m */
+    int64_t nc = 2 * (int64_t)L * L, nm = 2 * s->npix;
+    double *a = malloc(nb * nc * sizeof(double)), *f[2], *b[2];
+    for (int j = 0; j < nb; j++) {
+      double *x = rand_alm(L, c[i].spin, false);
+      memcpy(a + j * nc, x, nc * sizeof(double));
+      free(x);
+    }
+    for (int t = 0; t < 2; t++) {
+      f[t] = malloc(nb * nm * sizeof(double)), b[t] = malloc(nb * nc * sizeof(double));
+      gdl_sht_inverse(t ? q : p, a, f[t], nb);
+    }
+    for (int t = 0; t < 2; t++) gdl_sht_forward(t ? q : p, f[1], b[t], nb); /* the same map */
+    double sf, sa, em = maxdiff(f[0], f[1], nb * nm, &sf), ea = maxdiff(b[0], b[1], nb * nc, &sa);
+    CHECK(em <= 1e-13 * sf && ea <= 1e-13 * sa, "%s L=%d spin %d: through spin 0 the maps differ by %.2e, "
+          "coefficients by %.2e (relative)", gdl_sampling_name(c[i].k), L, c[i].spin, em / sf, ea / sa);
+    worst = fmax(worst, fmax(em / sf, ea / sa));
+    free(a), free(f[0]), free(f[1]), free(b[0]), free(b[1]);
+    gdl_sht_plan_destroy(p), gdl_sht_plan_destroy(q), gdl_sampling_free(s);
+  }
+  printf("spin s through spin 0 vs the two-column kernels (spins 1-4, six samplings): %.1e\n", worst);
+}
+
 /* sum_p w_p sY_lm sY*_l'm' = delta by Gauss-Legendre quadrature; closed forms */
 static void test_ylm(void) {
   int L = 6;
@@ -729,6 +768,7 @@ int main(int argc, char **argv) {
   test_bad_input();
   test_ylm();
   test_adjoints();
+  test_spin_route();
   test_dft();
   test_threads();
   test_roundtrips();

@@ -1,5 +1,6 @@
-/* Internals shared by the Legendre stage's two files: legendre.c (start values, the
- * scaled recursion in cos t, any spin) and legendre0.c (spin 0 in cos^2 t). */
+/* Internals shared by the Legendre stage's files: legendre.c (start values, the scaled
+ * recursion in cos t, any spin), legendre0.c (spin 0 in cos^2 t) and legendre_route.c
+ * (spin s != 0 at large m through legendre0.c's kernels). */
 #ifndef GDL_SPHERE_LEGENDRE_H
 #define GDL_SPHERE_LEGENDRE_H
 
@@ -251,6 +252,8 @@ typedef struct {
 typedef struct {
   double *ab; /* a group's coefficients, [nb][L][2][MG] complex: a_{l,m}, then a_{l,-m} */
   double *al, *beP, *beQ, *ga, *cl; /* [L] */
+  double *up, *dg, *dn;        /* the spin 0 route's steps for one m (legendre_route.c), [Lpad] */
+  double *bt;                  /* the spin 0 route's coefficients, [nb][Lpad][4]: b_J of m, of -m */
   double *zA, *zB;             /* spin 0's second form of the recursion (legendre0.c) */
   double *cf;                  /* [nb][8][Lpad]: coefficients by l (or k), re and im */
   vd (*lamP)[NB], (*lamQ)[NB]; /* [CL][NB] */
@@ -273,9 +276,29 @@ bool gdl__rec_chunk(rec *r, int lc0, int l0, int L, const double *al, const doub
  * am + c gdl__group_stride(L) + GROW l (re, im), a_{l,-m} 2 MG further. */
 #define GROW (4 * MG) /* doubles from one row l to the next */
 static inline int64_t gdl__group_stride(int L) { return (int64_t)GROW * L; }
-/* spin 0 (legendre0.c): one m >= 0 (and -m when neg), all blocks, all maps; am: its
- * coefficients in the group buffer */
-void gdl__synth_m0(const gdl_sht_plan *p, work *w, int m, bool neg, const double *am, double *leg, int64_t nb);
-void gdl__adj_m0(const gdl_sht_plan *p, work *w, int m, bool neg, const double *leg, double *am, int64_t nb);
+/* What legendre0.c's spin 0 kernels transform for one m: degrees l < L of lam^0_lm
+ * (start values st), ring values times scale per ring pair (NULL: 1), map c's a_{l,m}
+ * at a + ldmap c + ldr l and a_{l,-m} ldneg further. Spin 0 plans: the plan's L, the
+ * group buffer; spin s != 0 through spin 0 (legendre_route.c): L + |s| degrees,
+ * 1 / sin^|s| t, the route's buffer. */
+typedef struct {
+  int L;
+  const start_info *st;
+  const double *scale;
+  double *a;
+  int64_t ldr, ldneg, ldmap;
+} col0;
+/* spin 0 (legendre0.c): one m >= 0 (and -m when neg), all blocks, all maps */
+void gdl__synth_m0(const gdl_sht_plan *p, work *w, int m, bool neg, const col0 *k, double *leg, int64_t nb);
+void gdl__adj_m0(const gdl_sht_plan *p, work *w, int m, bool neg, const double *leg, const col0 *k, int64_t nb);
+/* the start values of lam^0_lm (n = 0) */
+static inline const start_info *gdl__start0(const gdl_sht_plan *p, int m) {
+  return (const start_info *)p->starts + (p->spin ? 2 * p->L + m : 2 * m);
+}
+/* spin s != 0 through spin 0 (legendre_route.c), for m >= p->route_m: the route's
+ * tables at plan creation; one m (and -m when neg) as the kernels above */
+gdl_status gdl__route_setup(gdl_sht_plan *p);
+void gdl__synth_route(const gdl_sht_plan *p, work *w, int m, bool neg, const double *am, double *leg, int64_t nb);
+void gdl__adj_route(const gdl_sht_plan *p, work *w, int m, bool neg, const double *leg, double *am, int64_t nb);
 
 #endif

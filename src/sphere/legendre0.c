@@ -27,9 +27,9 @@
  * P y + Q ~ +-2 near the poles and the equator (there its two solutions nearly
  * coincide); each form is accurate at one end (the rounding of y = cos^2 t times P ~ 4
  * is what the z form avoids at the poles), so blocks of rings nearer a pole take z.
- * Returns K, the number of even degrees m + 2k < L. */
-static int ycoeffs(const gdl_sht_plan *p, work *w, int m) {
-  int L = p->L, K = (L - m + 1) / 2;
+ * Returns K, the number of even degrees m + 2k < L (L: col0's). */
+static int ycoeffs(const gdl_sht_plan *p, work *w, int m, int L) {
+  int K = (L - m + 1) / 2;
   double *Ay = w->al, *By = w->beP, *Az = w->zA, *Bz = w->zB, *d = w->beQ, *al = w->ga, *g = w->cl;
   /* alpha_l (inverted at the end) and gamma_l for l < L; beta = 0 lands in Bz, set below */
   gdl__leg_coeffs(p->sqrt_tab, L + 1, m, 0, m, al, Bz, g);
@@ -49,11 +49,11 @@ static int ycoeffs(const gdl_sht_plan *p, work *w, int m) {
 
 /* The block's recursion state and its form (z nearer a pole, else y: A, B), u_0 =
  * alpha_m lam_m; x: cos t per vector. */
-static void ystart(rec *r, vd *x, const gdl_sht_plan *p, const work *w, int m, int64_t pair0, const double **A,
-                   const double **B) {
+static void ystart(rec *r, vd *x, const gdl_sht_plan *p, const work *w, const start_info *st, int m, int64_t pair0,
+                   const double **A, const double **B) {
   bool polar = p->pz[pair0 + BL / 2] < 0.5;
   *A = polar ? w->zA : w->al, *B = polar ? w->zB : w->beP;
-  gdl__rec_start(r, p, (const start_info *)p->starts + 2 * m, pair0);
+  gdl__rec_start(r, p, st, pair0);
   vd am = vsplat(p->sqrt_tab[2 * m + 3]);
   for (int b = 0; b < NB; b++) {
     x[b] = r->x[b], r->p1[b] *= am, r->x[b] = x[b] * x[b];
@@ -150,8 +150,9 @@ static inline __attribute__((always_inline)) void synth_chunk(vd (*lam)[NB], con
   }
 }
 
-void gdl__synth_m0(const gdl_sht_plan *p, work *w, int m, bool neg, const double *am, double *leg, int64_t nb) {
-  int L = p->L, Lp = w->Lpad, W = neg ? 8 : 4, K = ycoeffs(p, w, m);
+void gdl__synth_m0(const gdl_sht_plan *p, work *w, int m, bool neg, const col0 *kc, double *leg, int64_t nb) {
+  int L = kc->L, Lp = w->Lpad, W = neg ? 8 : 4, K = ycoeffs(p, w, m, L);
+  int64_t ldr = kc->ldr;
   const double *d = w->beQ, *ia = w->ga, *g = w->cl;
   int64_t ld = p->ldl, colp = m - p->mlo, coln = -m - p->mlo;
   double sgm = (m & 1) ? -1 : 1;
@@ -160,15 +161,15 @@ void gdl__synth_m0(const gdl_sht_plan *p, work *w, int m, bool neg, const double
     double *f = w->cf + c * 8 * Lp;
     memset(f + (K - 1) * W, 0, (size_t)(CL + 1) * W * sizeof(double)); /* k < K - 1: all written */
     for (int h = 0; h < (neg ? 2 : 1); h++) {
-      const double *a = am + c * gdl__group_stride(L) + 2 * h * MG; /* a_{l, +-m} at a + GROW l */
+      const double *a = kc->a + c * kc->ldmap + h * kc->ldneg; /* a_{l, +-m} at a + ldr l */
       double *e = f + 4 * h;
       for (int k = 0; k < K; k++) {
         int l = m + 2 * k;
-        const double *a0 = a + GROW * l; /* rows l + 1, l + 2 at a0[GROW], a0[2 GROW] */
+        const double *a0 = a + ldr * l; /* rows l + 1, l + 2 at a0[ldr], a0[2 ldr] */
         double er = ia[l] * a0[0], ei = ia[l] * a0[1];
-        if (l + 2 < L) er += g[l + 2] * ia[l + 2] * a0[2 * GROW], ei += g[l + 2] * ia[l + 2] * a0[2 * GROW + 1];
+        if (l + 2 < L) er += g[l + 2] * ia[l + 2] * a0[2 * ldr], ei += g[l + 2] * ia[l + 2] * a0[2 * ldr + 1];
         e[k * W] = d[k] * er, e[k * W + 1] = d[k] * ei;
-        if (l + 1 < L) e[k * W + 2] = d[k] * a0[GROW], e[k * W + 3] = d[k] * a0[GROW + 1];
+        if (l + 1 < L) e[k * W + 2] = d[k] * a0[ldr], e[k * W + 3] = d[k] * a0[ldr + 1];
       }
     }
   }
@@ -176,7 +177,7 @@ void gdl__synth_m0(const gdl_sht_plan *p, work *w, int m, bool neg, const double
     rec r;
     vd x[NB];
     const double *A, *B;
-    ystart(&r, x, p, w, m, pair0, &A, &B);
+    ystart(&r, x, p, w, kc->st, m, pair0, &A, &B);
     memset(w->acc, 0, (size_t)nb * NB * 8 * sizeof(vd));
     if (nb == 1) { /* one map: everything in registers, the scaled phase masked */
       int k = synth_scaled(&r, W, K, A, B, w->cf, w->acc);
@@ -196,9 +197,11 @@ void gdl__synth_m0(const gdl_sht_plan *p, work *w, int m, bool neg, const double
       double *lg = leg + c * p->nlr * ld * 2;
       for (int b = 0; b < NB; b++) { /* north E + x O, south E - x O */
         const vd *s = w->acc + (c * NB + b) * 8;
+        vd sc = vsplat(1);
+        if (kc->scale) memcpy(&sc, kc->scale + pair0 + b * VL, sizeof sc);
         for (int h = 0; h < (neg ? 2 : 1); h++) {
           const vd *e = s + 4 * h;
-          double sg = h ? sgm : 1;
+          vd sg = (h ? sgm : 1) * sc;
           vd v[4] = {sg * (e[0] + x[b] * e[2]), sg * (e[1] + x[b] * e[3]), sg * (e[0] - x[b] * e[2]),
                      sg * (e[1] - x[b] * e[3])};
           gdl__leg_put(p, lg, h ? coln : colp, pair0 + b * VL, v);
@@ -252,8 +255,9 @@ static int adj_scaled(rec *r, int w, int K, const double *A, const double *B, co
   return k;
 }
 
-void gdl__adj_m0(const gdl_sht_plan *p, work *w, int m, bool neg, const double *leg, double *am, int64_t nb) {
-  int L = p->L, Lp = w->Lpad, W = neg ? 8 : 4, K = ycoeffs(p, w, m);
+void gdl__adj_m0(const gdl_sht_plan *p, work *w, int m, bool neg, const double *leg, const col0 *kc, int64_t nb) {
+  int L = kc->L, Lp = w->Lpad, W = neg ? 8 : 4, K = ycoeffs(p, w, m, L);
+  int64_t ldr = kc->ldr;
   const double *d = w->beQ, *ia = w->ga, *g = w->cl;
   int64_t ld = p->ldl, colp = m - p->mlo, coln = -m - p->mlo;
   double sgm = (m & 1) ? -1 : 1;
@@ -265,14 +269,15 @@ void gdl__adj_m0(const gdl_sht_plan *p, work *w, int m, bool neg, const double *
     rec r;
     vd x[NB];
     const double *A, *B;
-    ystart(&r, x, p, w, m, pair0, &A, &B);
+    ystart(&r, x, p, w, kc->st, m, pair0, &A, &B);
     vd(*G)[8] = nb == 1 ? w->pend[npend].G : (vd(*)[8])(w->acc + (size_t)nb * Lp * 8);
     for (int64_t c = 0; c < nb; c++) {
       const double *lg = leg + c * p->nlr * ld * 2;
       for (int b = 0; b < NB; b++) {
-        vd *gv = G[c * NB + b], f[4];
+        vd *gv = G[c * NB + b], f[4], sc = vsplat(1);
+        if (kc->scale) memcpy(&sc, kc->scale + pair0 + b * VL, sizeof sc);
         for (int h = 0; h < 2; h++) {
-          double sg = h ? sgm : 1;
+          vd sg = (h ? sgm : 1) * sc;
           vd *o = gv + 4 * h;
           if (h && !neg) {
             o[0] = o[1] = o[2] = o[3] = vsplat(0);
@@ -322,15 +327,15 @@ void gdl__adj_m0(const gdl_sht_plan *p, work *w, int m, bool neg, const double *
   for (int64_t c = 0; c < nb; c++) {
     const vd *acc = w->acc + c * Lp * 8;
     for (int h = 0; h < (neg ? 2 : 1); h++) {
-      double *a = am + c * gdl__group_stride(L) + 2 * h * MG; /* a_{l, +-m} at a + GROW l */
+      double *a = kc->a + c * kc->ldmap + h * kc->ldneg; /* a_{l, +-m} at a + ldr l */
       double pr = 0, pi = 0; /* S_{k-1} */
       for (int k = 0; k < K; k++) {
         int l = m + 2 * k;
         const vd *t = acc + k * W + 4 * h;
-        double sr = d[k] * hsum(t[0]), si = d[k] * hsum(t[1]), *a0 = a + GROW * l;
+        double sr = d[k] * hsum(t[0]), si = d[k] * hsum(t[1]), *a0 = a + ldr * l;
         a0[0] = ia[l] * (sr + g[l] * pr), a0[1] = ia[l] * (si + g[l] * pi);
         pr = sr, pi = si;
-        if (l + 1 < L) a0[GROW] = d[k] * hsum(t[2]), a0[GROW + 1] = d[k] * hsum(t[3]);
+        if (l + 1 < L) a0[ldr] = d[k] * hsum(t[2]), a0[ldr + 1] = d[k] * hsum(t[3]);
       }
     }
   }

@@ -38,7 +38,7 @@ void gdl_sht_plan_destroy(gdl_sht_plan *p) {
   }
   gdl_sampling_free(p->s);
   free(p->lth), free(p->pn), free(p->ps), free(p->px), free(p->pz), free(p->plc), free(p->pls);
-  free(p->sqrt_tab), free(p->ring_scale), free(p->starts);
+  free(p->sqrt_tab), free(p->ring_scale), free(p->starts), free(p->route), free(p->pis);
   free(p);
 }
 

@@ -81,7 +81,9 @@ struct gdl_sht_plan {
   int64_t *pn, *ps;          /* ring indices, -1 = none */
   double *px, *pz, *plc, *pls; /* cos(t), sin(t)^2, log2 cos(t/2), log2 sin(t/2) of the north ring */
   double *sqrt_tab;          /* sqrt(k), k < 4L + 8 */
-  void *starts;              /* legendre.c's start values per m */
+  void *starts;              /* legendre.c's start values per m (and n = 0's after them) */
+  int route_m;               /* spin != 0: m from here on go through spin 0 (legendre_route.c; L: none) */
+  double *route, *pis;       /* its tables per order 1 .. |s|; 1 / sin^|s| t per ring pair */
   /* Phi stage */
   double *ring_scale;        /* analysis scale per sampling ring */
   int nphiplan;
