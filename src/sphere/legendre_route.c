@@ -6,9 +6,9 @@
  * a spin s adjoint is legendre0.c's spin 0 adjoint of F_m / sin^|s| t over degrees
  * J < L + |s|, followed by |s| tridiagonal steps in J; the synthesis is the transpose.
  * That costs about half the arithmetic of legendre.c's two columns recursed in cos t
- * (ducc0 0.42 runs its spin transforms through its spin 0 kernel too:
- * bench/RESULTS.md). With mu the column's signed m and
- * nu = -n, the steps (in lam's normalisation, N_J = sqrt(2J+1)) are
+ * (ducc0 0.42 runs its spin transforms through its spin 0 kernel too: bench/RESULTS.md).
+ * With mu the column's signed m and nu = -n, the steps (in lam's normalisation,
+ * N_J = sqrt(2J+1)) are
  *   e+_J = sqrt((J-mu+1)(J+mu+1)(J-nu+1)(J-nu+2)) / ((2J+1)(J+1)) N_J / N_{J+1}
  *   e0_J = -mu sqrt((J-nu+1)(J+nu)) / (J(J+1))
  *   e-_J = -sqrt((J-mu)(J+mu)(J+nu-1)(J+nu)) / (J(2J+1)) N_J / N_{J-1}
@@ -36,18 +36,17 @@ gdl_status gdl__route_setup(gdl_sht_plan *p) {
   static const int shift[ROUTE_SMAX + 1] = {0, 6, 6, 4, 3};
   p->route_m = (L >> shift[sg]) > 4 * sg ? L >> shift[sg] : 4 * sg;
   if (p->route_m >= L) return GDL_OK;
-  p->route = malloc((size_t)sg * 3 * (Lx + 1) * sizeof(double));
+  p->route = calloc((size_t)sg * 3 * (Lx + 1), sizeof(double));
   p->pis = malloc((size_t)p->npair_pad * sizeof(double));
   if (!p->route || !p->pis) return gdl_error(GDL_ERR_NOMEM, "sht: out of memory");
   const double *sq = p->sqrt_tab;
   double sgn = p->spin < 0 ? -1 : 1;
   for (int nu = 1; nu <= sg; nu++) {
     double *U = p->route + (size_t)(nu - 1) * 3 * (Lx + 1), *D = U + Lx + 1, *W = D + Lx + 1;
-    for (int J = 0; J <= Lx; J++) {
-      bool ok = J >= nu; /* (the steps run at J > |s| only) */
-      U[J] = ok ? sgn * sq[J - nu + 1] * sq[J - nu + 2] / ((2.0 * J + 1) * (J + 1)) * sq[2 * J + 1] / sq[2 * J + 3] : 0;
-      D[J] = ok ? -sq[J - nu + 1] * sq[J + nu] / ((double)J * (J + 1)) : 0;
-      W[J] = ok ? -sgn * sq[J + nu - 1] * sq[J + nu] / ((double)J * (2 * J + 1)) * sq[2 * J + 1] / sq[2 * J - 1] : 0;
+    for (int J = nu; J <= Lx; J++) { /* (zero below: the steps run at J >= m > |s| only) */
+      U[J] = sgn * sq[J - nu + 1] * sq[J - nu + 2] / ((2.0 * J + 1) * (J + 1)) * sq[2 * J + 1] / sq[2 * J + 3];
+      D[J] = -sq[J - nu + 1] * sq[J + nu] / ((double)J * (J + 1));
+      W[J] = -sgn * sq[J + nu - 1] * sq[J + nu] / ((double)J * (2 * J + 1)) * sq[2 * J + 1] / sq[2 * J - 1];
     }
   }
   for (int64_t q = 0; q < p->npair_pad; q++) p->pis[q] = p->pz[q] > 0 ? pow(p->pz[q], -0.5 * sg) : 0;
