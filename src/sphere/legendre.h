@@ -53,6 +53,15 @@ static inline bool any_lane(vl m) { /* OR of the lanes, branch-free */
   for (int i = 0; i < VL; i++) o |= t[i];
   return o != 0;
 }
+/* v, kept in a register: GCC folds each use of a value it loaded once into its own
+ * memory operand, which in spin 0's adjoint made the loads, not the FMAs, the limit
+ * (legendre0.c: adj_fused) */
+static inline vd in_reg(vd v) {
+#if defined(__x86_64__) || defined(__i386__)
+  __asm__("" : "+x"(v));
+#endif
+  return v;
+}
 static inline double hsum(vd a) { /* a tree of vector adds, not VL dependent scalar ones */
 #if VL == 8
   a += __builtin_shuffle(a, (vl){4, 5, 6, 7, 0, 1, 2, 3});
