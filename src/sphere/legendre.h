@@ -266,8 +266,8 @@ typedef struct {
   double *zA, *zB;             /* spin 0's second form of the recursion (legendre0.c) */
   double *cf;                  /* [nb][8][Lpad]: coefficients by l (or k), re and im */
   vd (*lamP)[NB], (*lamQ)[NB]; /* [CL][NB] */
-  vd *acc;                     /* synthesis: [nb][NB][16]; analysis: [nb][Lpad][8], then the gathered rings */
-  pending *pend;               /* analysis of one map: a block's rest, per block */
+  vd *acc;                     /* synthesis: [nb][NB][16]; analysis (one map): [Lpad][8] */
+  pending *pend;               /* analysis: a block's rest, per block */
   synth_rest *rest;            /* synthesis of one map (spin != 0), per block */
   int Lpad;
 } work;
@@ -297,9 +297,10 @@ typedef struct {
   double *a;
   int64_t ldr, ldneg, ldmap;
 } col0;
-/* spin 0 (legendre0.c): one m >= 0 (and -m when neg), all blocks, all maps */
+/* spin 0 (legendre0.c): one m >= 0 (and -m when neg), all blocks; the synthesis all
+ * maps, the adjoint one map (leg and k->a its) */
 void gdl__synth_m0(const gdl_sht_plan *p, work *w, int m, bool neg, const col0 *k, double *leg, int64_t nb);
-void gdl__adj_m0(const gdl_sht_plan *p, work *w, int m, bool neg, const double *leg, const col0 *k, int64_t nb);
+void gdl__adj_m0(const gdl_sht_plan *p, work *w, int m, bool neg, const double *leg, const col0 *k);
 /* the start values of lam^0_lm (n = 0) */
 static inline const start_info *gdl__start0(const gdl_sht_plan *p, int m) {
   return (const start_info *)p->starts + (p->spin ? 2 * p->L + m : 2 * m);
@@ -308,6 +309,6 @@ static inline const start_info *gdl__start0(const gdl_sht_plan *p, int m) {
  * tables at plan creation; one m (and -m when neg) as the kernels above */
 gdl_status gdl__route_setup(gdl_sht_plan *p);
 void gdl__synth_route(const gdl_sht_plan *p, work *w, int m, bool neg, const double *am, double *leg, int64_t nb);
-void gdl__adj_route(const gdl_sht_plan *p, work *w, int m, bool neg, const double *leg, double *am, int64_t nb);
+void gdl__adj_route(const gdl_sht_plan *p, work *w, int m, bool neg, const double *leg, double *am);
 
 #endif

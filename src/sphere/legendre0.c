@@ -255,67 +255,46 @@ static int adj_scaled(rec *r, int w, int K, const double *A, const double *B, co
   return k;
 }
 
-void gdl__adj_m0(const gdl_sht_plan *p, work *w, int m, bool neg, const double *leg, const col0 *kc, int64_t nb) {
-  int L = kc->L, Lp = w->Lpad, W = neg ? 8 : 4, K = ycoeffs(p, w, m, L);
+void gdl__adj_m0(const gdl_sht_plan *p, work *w, int m, bool neg, const double *leg, const col0 *kc) {
+  int L = kc->L, W = neg ? 8 : 4, K = ycoeffs(p, w, m, L);
   int64_t ldr = kc->ldr;
   const double *d = w->beQ, *ia = w->ga, *g = w->cl;
-  int64_t ld = p->ldl, colp = m - p->mlo, coln = -m - p->mlo;
+  int64_t colp = m - p->mlo, coln = -m - p->mlo;
   double sgm = (m & 1) ? -1 : 1;
-  /* acc[c][k][q], q < W: S re, S im, T re, T im of m, then of -m; G[c*NB + b][q]: the
-   * ring pairs' F(t) + F(pi - t) and x (F(t) - F(pi - t)) in the same order */
-  for (int64_t c = 0; c < nb; c++) memset(w->acc + c * Lp * 8, 0, (size_t)(K + CL) * W * sizeof(vd));
+  /* acc[k][q], q < W: S re, S im, T re, T im of m, then of -m; G[b][q]: the ring pairs'
+   * F(t) + F(pi - t) and x (F(t) - F(pi - t)) in the same order */
+  memset(w->acc, 0, (size_t)(K + CL) * W * sizeof(vd));
   int npend = 0;
   for (int64_t pair0 = p->npair_pad - BL; pair0 >= 0; pair0 -= BL) { /* equator first */
     rec r;
     vd x[NB];
     const double *A, *B;
     ystart(&r, x, p, w, kc->st, m, pair0, &A, &B);
-    vd(*G)[8] = nb == 1 ? w->pend[npend].G : (vd(*)[8])(w->acc + (size_t)nb * Lp * 8);
-    for (int64_t c = 0; c < nb; c++) {
-      const double *lg = leg + c * p->nlr * ld * 2;
-      for (int b = 0; b < NB; b++) {
-        vd *gv = G[c * NB + b], f[4], sc = vsplat(1);
-        if (kc->scale) memcpy(&sc, kc->scale + pair0 + b * VL, sizeof sc);
-        for (int h = 0; h < 2; h++) {
-          vd sg = (h ? sgm : 1) * sc;
-          vd *o = gv + 4 * h;
-          if (h && !neg) {
-            o[0] = o[1] = o[2] = o[3] = vsplat(0);
-            continue;
-          }
-          gdl__leg_get(p, lg, h ? coln : colp, pair0 + b * VL, f);
-          o[0] = sg * (f[0] + f[2]), o[1] = sg * (f[1] + f[3]);
-          o[2] = sg * x[b] * (f[0] - f[2]), o[3] = sg * x[b] * (f[1] - f[3]);
+    vd(*G)[8] = w->pend[npend].G;
+    for (int b = 0; b < NB; b++) {
+      vd *gv = G[b], f[4], sc = vsplat(1);
+      if (kc->scale) memcpy(&sc, kc->scale + pair0 + b * VL, sizeof sc);
+      for (int h = 0; h < 2; h++) {
+        vd sg = (h ? sgm : 1) * sc;
+        vd *o = gv + 4 * h;
+        if (h && !neg) {
+          o[0] = o[1] = o[2] = o[3] = vsplat(0);
+          continue;
         }
+        gdl__leg_get(p, leg, h ? coln : colp, pair0 + b * VL, f);
+        o[0] = sg * (f[0] + f[2]), o[1] = sg * (f[1] + f[3]);
+        o[2] = sg * x[b] * (f[0] - f[2]), o[3] = sg * x[b] * (f[1] - f[3]);
       }
     }
-    if (nb == 1) { /* one map: everything in registers, the scaled phase masked, the rest later */
-      int k = adj_scaled(&r, W, K, A, B, (const vd(*)[8])G, w->acc);
-      pending *b = &w->pend[npend]; /* (G was gathered into it) */
-      if (k < K) b->r = r, b->A = A, b->B = B, b->k = k, npend++;
-      else if (gdl__rec_all_scaled(&r)) break; /* nothing here, nor nearer the pole */
-      continue;
-    }
-    for (int kc0 = 0; kc0 < K; kc0 += CL) {
-      if (!gdl__rec_chunk(&r, kc0, 0, K, A, B, w->lamP)) continue; /* all below 2^-60 */
-      for (int64_t c = 0; c < nb; c++) {
-        vd *acc = w->acc + c * Lp * 8;
-        const vd(*Gc)[8] = (const vd(*)[8])G + c * NB;
-        for (int j = 0; j < CL; j++) {
-          vd *t = acc + (size_t)(kc0 + j) * W;
-          for (int q = 0; q < W; q++) {
-            vd s = t[q];
-            for (int b = 0; b < NB; b++) s += w->lamP[j][b] * Gc[b][q];
-            t[q] = s;
-          }
-        }
-      }
-    }
-    if (gdl__rec_all_scaled(&r)) break; /* nothing here, nor nearer the pole */
+    /* everything in registers, the scaled phase masked, the rest later */
+    int k = adj_scaled(&r, W, K, A, B, (const vd(*)[8])G, w->acc);
+    pending *b = &w->pend[npend]; /* (G was gathered into it) */
+    if (k < K) b->r = r, b->A = A, b->B = B, b->k = k, npend++;
+    else if (gdl__rec_all_scaled(&r)) break; /* nothing here, nor nearer the pole */
   }
   /* the blocks' rests, chunk by chunk (chunks of even length: adj_fused keeps its state) */
-  for (int kc = 0, KC = KCHUNK / (VL * W); kc < K; kc += KC) {
-    int e = kc + KC < K ? kc + KC : K;
+  for (int kc0 = 0, KC = KCHUNK / (VL * W); kc0 < K; kc0 += KC) {
+    int e = kc0 + KC < K ? kc0 + KC : K;
     for (int i = 0; i < npend; i++) {
       pending *b = &w->pend[i];
       if (b->k >= e) continue;
@@ -324,19 +303,16 @@ void gdl__adj_m0(const gdl_sht_plan *p, work *w, int m, bool neg, const double *
       b->k = e;
     }
   }
-  for (int64_t c = 0; c < nb; c++) {
-    const vd *acc = w->acc + c * Lp * 8;
-    for (int h = 0; h < (neg ? 2 : 1); h++) {
-      double *a = kc->a + c * kc->ldmap + h * kc->ldneg; /* a_{l, +-m} at a + ldr l */
-      double pr = 0, pi = 0; /* S_{k-1} */
-      for (int k = 0; k < K; k++) {
-        int l = m + 2 * k;
-        const vd *t = acc + k * W + 4 * h;
-        double sr = d[k] * hsum(t[0]), si = d[k] * hsum(t[1]), *a0 = a + ldr * l;
-        a0[0] = ia[l] * (sr + g[l] * pr), a0[1] = ia[l] * (si + g[l] * pi);
-        pr = sr, pi = si;
-        if (l + 1 < L) a0[ldr] = d[k] * hsum(t[2]), a0[ldr + 1] = d[k] * hsum(t[3]);
-      }
+  for (int h = 0; h < (neg ? 2 : 1); h++) {
+    double *a = kc->a + h * kc->ldneg; /* a_{l, +-m} at a + ldr l */
+    double pr = 0, pi = 0;             /* S_{k-1} */
+    for (int k = 0; k < K; k++) {
+      int l = m + 2 * k;
+      const vd *t = w->acc + k * W + 4 * h;
+      double sr = d[k] * hsum(t[0]), si = d[k] * hsum(t[1]), *a0 = a + ldr * l;
+      a0[0] = ia[l] * (sr + g[l] * pr), a0[1] = ia[l] * (si + g[l] * pi);
+      pr = sr, pi = si;
+      if (l + 1 < L) a0[ldr] = d[k] * hsum(t[2]), a0[ldr + 1] = d[k] * hsum(t[3]);
     }
   }
 }

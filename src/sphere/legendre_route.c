@@ -69,33 +69,31 @@ static col0 route_cols(const gdl_sht_plan *p, const work *w, int m) {
   return (col0){p->L + abs(p->spin), gdl__start0(p, m), p->pis, w->bt, 4, 2, 4 * (int64_t)w->Lpad};
 }
 
-void gdl__adj_route(const gdl_sht_plan *p, work *w, int m, bool neg, const double *leg, double *am, int64_t nb) {
+void gdl__adj_route(const gdl_sht_plan *p, work *w, int m, bool neg, const double *leg, double *am) {
   int L = p->L, sg = abs(p->spin), Lx = L + sg;
   col0 k = route_cols(p, w, m);
-  gdl__adj_m0(p, w, m, neg, leg, &k, nb); /* b_J, m <= J < Lx */
+  gdl__adj_m0(p, w, m, neg, leg, &k); /* b_J, m <= J < Lx */
   /* B^(nu)_J = e+_J B^(nu-1)_{J+1} + e0_J B^(nu-1)_J + e-_J B^(nu-1)_{J-1}, m <= J < Lx - nu
    * (B^(nu-1)_{m-1} = 0), in place going up in J */
   for (int nu = 1; nu <= sg; nu++) {
     int je = Lx - nu;
     step_coeffs(p, w, m, nu, m, je);
-    for (int64_t c = 0; c < nb; c++)
-      for (int h = 0; h < (neg ? 2 : 1); h++) {
-        double *B = w->bt + c * k.ldmap + 2 * h, mu = h ? -m : m, pr = 0, pi = 0;
-        for (int J = m; J < je; J++) {
-          double cr = B[4 * J], ci = B[4 * J + 1], e0 = mu * w->dg[J];
-          B[4 * J] = w->dn[J] * pr + e0 * cr + w->up[J] * B[4 * J + 4];
-          B[4 * J + 1] = w->dn[J] * pi + e0 * ci + w->up[J] * B[4 * J + 5];
-          pr = cr, pi = ci;
-        }
+    for (int h = 0; h < (neg ? 2 : 1); h++) {
+      double *B = w->bt + 2 * h, mu = h ? -m : m, pr = 0, pi = 0;
+      for (int J = m; J < je; J++) {
+        double cr = B[4 * J], ci = B[4 * J + 1], e0 = mu * w->dg[J];
+        B[4 * J] = w->dn[J] * pr + e0 * cr + w->up[J] * B[4 * J + 4];
+        B[4 * J + 1] = w->dn[J] * pi + e0 * ci + w->up[J] * B[4 * J + 5];
+        pr = cr, pi = ci;
       }
+    }
   }
   double sgs = (p->spin & 1) ? -1 : 1; /* F_m = (-1)^s sum a_lm lam^s_lm */
-  for (int64_t c = 0; c < nb; c++)
-    for (int h = 0; h < (neg ? 2 : 1); h++) {
-      const double *B = w->bt + c * k.ldmap + 2 * h;
-      double *a = am + c * gdl__group_stride(L) + 2 * h * MG;
-      for (int l = m; l < L; l++) a[GROW * l] = sgs * B[4 * l], a[GROW * l + 1] = sgs * B[4 * l + 1];
-    }
+  for (int h = 0; h < (neg ? 2 : 1); h++) {
+    const double *B = w->bt + 2 * h;
+    double *a = am + 2 * h * MG;
+    for (int l = m; l < L; l++) a[GROW * l] = sgs * B[4 * l], a[GROW * l + 1] = sgs * B[4 * l + 1];
+  }
 }
 
 void gdl__synth_route(const gdl_sht_plan *p, work *w, int m, bool neg, const double *am, double *leg, int64_t nb) {
