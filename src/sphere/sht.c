@@ -273,17 +273,25 @@ static gdl_status chain_S(const gdl_sht_plan *p, const double *a, void *map, int
   return GDL_OK;
 }
 
+/* Map after map: the Legendre adjoint takes a batch's maps one at a time anyway
+ * (legendre.c), and one map's work arrays stay in cache between the stages where a
+ * batch's do not (GL L = 1024 spin 0, four maps as one call: 1.09-1.15x the time of four
+ * calls before, 0.95-1.05x now); the work arrays are one map's, whatever the batch. */
 static gdl_status chain_A(const gdl_sht_plan *p, const void *map, double *a, int64_t nb, bool adjS) {
   bufs b = {0};
-  gdl_status st = bufs_get(p, nb, &b);
+  gdl_status st = bufs_get(p, 1, &b);
   if (st) return st;
-  gdl__phi_anal(p, map, b.legT, nb, adjS ? NULL : p->ring_scale);
-  if (p->resample) {
-    if (!adjS) gdl__rs_anal(p, b.legT, b.legL, nb, false);
-    else if (p->synth_identity) memcpy(b.legL, b.legT, (size_t)(nb * p->nt * p->ldl) * 2 * sizeof(double));
-    else gdl__rs_synth(p, b.legL, b.legT, nb, true);
+  size_t map_bytes = (size_t)p->s->npix * (p->real ? 1 : 2) * ((p->flags & GDL_SHT_FLOAT32) ? 4 : 8);
+  for (int64_t c = 0; c < nb; c++) {
+    const void *mc = (const char *)map + c * map_bytes;
+    gdl__phi_anal(p, mc, b.legT, 1, adjS ? NULL : p->ring_scale);
+    if (p->resample) {
+      if (!adjS) gdl__rs_anal(p, b.legT, b.legL, 1, false);
+      else if (p->synth_identity) memcpy(b.legL, b.legT, (size_t)(p->nt * p->ldl) * 2 * sizeof(double));
+      else gdl__rs_synth(p, b.legL, b.legT, 1, true);
+    }
+    gdl__leg_adjoint(p, b.legL, a + 2 * c * p->L * p->L, 1);
   }
-  gdl__leg_adjoint(p, b.legL, a, nb);
   bufs_put(p, &b);
   return GDL_OK;
 }
