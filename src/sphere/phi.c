@@ -177,7 +177,7 @@ void gdl__phi_anal(const gdl_sht_plan *p, const void *map, double *leg, int64_t 
     for (int64_t cr = 0; cr < nb * nring; cr++) {
       int64_t c = cr / nring, r = cr % nring, n = s->nphi[r], off = s->ringstart[r];
       double sc = scale ? scale[r] : 1, *xd = (double *)X;
-      int64_t cnt = cplx ? 2 * n : n, base = cnt * 0 + (cplx ? 2 : 1) * (c * s->npix + off);
+      int64_t cnt = cplx ? 2 * n : n, base = (cplx ? 2 : 1) * (c * s->npix + off);
       if (p->flags & GDL_SHT_FLOAT32)
         for (int64_t i = 0; i < cnt; i++) xd[i] = ((const float *)map)[base + i];
       else
