@@ -176,7 +176,10 @@ static void test_spin_route(void) {
     gdl_sht_plan *p = gdl_sht_plan_create(s, L, c[i].spin, 0), *q = gdl_sht_plan_create(s, L, c[i].spin, 0);
     CHECK(p && q && p->route_m < L, "%s L=%d spin %d: no m goes through spin 0", gdl_sampling_name(c[i].k), L,
           c[i].spin);
-    if (!p || !q) continue;
+    if (!p || !q) {
+      gdl_sht_plan_destroy(p), gdl_sht_plan_destroy(q), gdl_sampling_free(s);
+      continue;
+    }
     q->route_m = L; /* the direct kernels for every m */
     int64_t nc = 2 * (int64_t)L * L, nm = 2 * s->npix;
     double *a = malloc(nb * nc * sizeof(double)), *f[2], *b[2];

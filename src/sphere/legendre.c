@@ -445,19 +445,21 @@ void gdl__leg_work_init(work *w, const gdl_sht_plan *p, int64_t nb, bool analysi
   size_t Lp = (size_t)w->Lpad;
   /* kept per thread between calls (large ones would page-fault afresh every call) */
   w->al = gdl__scratch(2, (10 + 4 * (size_t)nb) * Lp * sizeof(double));
-  /* cf: [nb][8][Lp], or one map's c6 [Lp][8] and chunk vectors [Lp][6] (synth_one) */
-  size_t ncf = (size_t)nb * 8 * Lp, ncv = !analysis && nb == 1 && p->spin ? 8 * Lp + 6 * VL * Lp : 0;
-  w->cf = gdl__scratch(3, (ncf > ncv ? ncf : ncv) * sizeof(double));
-  w->lamP = gdl__scratch(4, 2 * CL * NB * sizeof(vd));
-  size_t nacc = analysis ? (size_t)Lp * 8 : (size_t)nb * NB * 16; /* (the adjoint: one map at a time) */
-  w->acc = gdl__scratch(5, nacc * sizeof(vd));
   w->ab = gdl__scratch(6, (size_t)(nb * gdl__group_stride(L)) * sizeof(double));
-  if (analysis) w->pend = gdl__scratch(7, (size_t)(p->npair_pad / BL) * sizeof(pending));
-  if (!analysis && nb == 1 && p->spin) w->rest = gdl__scratch(7, (size_t)(p->npair_pad / BL) * sizeof(synth_rest));
+  if (analysis) { /* (one map) the accumulators by degree; the blocks' rests */
+    w->acc = gdl__scratch(5, Lp * 8 * sizeof(vd));
+    w->pend = gdl__scratch(7, (size_t)(p->npair_pad / BL) * sizeof(pending));
+  } else {
+    /* cf: [nb][8][Lp], or one map's c6 [Lp][8] and chunk vectors [Lp][6] (synth_one) */
+    size_t ncf = (size_t)nb * 8 * Lp, ncv = nb == 1 && p->spin ? 8 * Lp + 6 * VL * Lp : 0;
+    w->cf = gdl__scratch(3, (ncf > ncv ? ncf : ncv) * sizeof(double));
+    w->lamP = gdl__scratch(4, 2 * CL * NB * sizeof(vd)), w->lamQ = w->lamP + CL;
+    w->acc = gdl__scratch(5, (size_t)nb * NB * 16 * sizeof(vd));
+    if (nb == 1 && p->spin) w->rest = gdl__scratch(7, (size_t)(p->npair_pad / BL) * sizeof(synth_rest));
+  }
   w->beP = w->al + Lp, w->beQ = w->al + 2 * Lp, w->ga = w->al + 3 * Lp, w->cl = w->al + 4 * Lp;
   w->zA = w->al + 5 * Lp, w->zB = w->al + 6 * Lp;
   w->up = w->al + 7 * Lp, w->dg = w->al + 8 * Lp, w->dn = w->al + 9 * Lp, w->bt = w->al + 10 * Lp;
-  w->lamQ = w->lamP + CL;
 }
 
 /* ---- synthesis ------------------------------------------------------------------- */
@@ -712,12 +714,11 @@ static void adj_m(const gdl_sht_plan *p, work *w, int m, bool neg, const double 
 /* A real plan's m < 0 from a_{l,-m} = (-1)^m conj a_lm (and a real a_l0), row after row
  * once the adjoint is done: filled per group, each group wrote a piece of every row
  * (GL L = 2048 spin 0: 2.4% of a round trip's samples on that one store). */
-static void real_rows(const gdl_sht_plan *p, double *alm, int64_t nb) {
+static void real_rows(const gdl_sht_plan *p, double *alm) {
   int L = p->L; /* (real plans are spin 0: every row l is written) */
 #pragma omp parallel for schedule(static)
-  for (int64_t cl = 0; cl < nb * L; cl++) {
-    int64_t c = cl / L, l = cl % L;
-    double *row = alm + 2 * (c * L * L + l * l + l);
+  for (int64_t l = 0; l < L; l++) {
+    double *row = alm + 2 * (l * l + l);
     row[1] = 0;
     for (int64_t m = 1; m <= l; m++) {
       double sg = (m & 1) ? -1 : 1;
@@ -726,34 +727,33 @@ static void real_rows(const gdl_sht_plan *p, double *alm, int64_t nb) {
   }
 }
 
-void gdl__leg_adjoint(const gdl_sht_plan *p, const double *leg, double *alm, int64_t nb) {
+/* One map (sht.c runs a batch's analysis map after map: one map's kernels keep the
+ * recursion and sums in registers, where a batch sharing each recursion through L1, as
+ * the synthesis does, ran 25-35% slower). */
+void gdl__leg_adjoint(const gdl_sht_plan *p, const double *leg, double *alm) {
   int L = p->L;
   /* every (l, m >= 0) is written below (m < 0 too on complex plans; real plans' come
-   * from m > 0 afterwards) except l < |s|: the first s^2 of each map */
-  for (int64_t c = 0; c < nb; c++) memset(alm + 2 * c * L * L, 0, sizeof(double) * 2 * (size_t)(p->spin * p->spin));
+   * from m > 0 afterwards) except l < |s|: the first s^2 */
+  memset(alm, 0, sizeof(double) * 2 * (size_t)(p->spin * p->spin));
 #pragma omp parallel
   {
     work w;
-    gdl__leg_work_init(&w, p, nb, true);
+    gdl__leg_work_init(&w, p, 1, true);
 /* groups of MG m: neighbouring columns of leg share cache lines, rows of alm too */
 #pragma omp for schedule(dynamic, 1)
     for (int g = 0; g < L; g += MG) {
-      /* map by map: one map's kernels keep the recursion and sums in registers (a batch
-       * sharing each recursion through L1, as the synthesis does, ran 25-35% slower) */
-      for (int64_t c = 0; c < nb; c++)
-        for (int m = g; m < g + MG && m < L; m++) {
-          double *am = w.ab + c * gdl__group_stride(L) + 2 * (m - g);
-          const double *lg = leg + c * p->nlr * p->ldl * 2;
-          bool neg = !p->real && m > 0;
-          col0 k = {L, gdl__start0(p, m), NULL, am, GROW, 2 * MG, 0};
-          if (p->spin == 0) gdl__adj_m0(p, &w, m, neg, lg, &k);
-          else if (m >= p->route_m) gdl__adj_route(p, &w, m, neg, lg, am);
-          else adj_m(p, &w, m, neg, lg, am);
-        }
-      group_copy(p, alm, w.ab, nb, g, false);
+      for (int m = g; m < g + MG && m < L; m++) {
+        double *am = w.ab + 2 * (m - g);
+        bool neg = !p->real && m > 0;
+        col0 k = {L, gdl__start0(p, m), NULL, am, GROW, 2 * MG, 0};
+        if (p->spin == 0) gdl__adj_m0(p, &w, m, neg, leg, &k);
+        else if (m >= p->route_m) gdl__adj_route(p, &w, m, neg, leg, am);
+        else adj_m(p, &w, m, neg, leg, am);
+      }
+      group_copy(p, alm, w.ab, 1, g, false);
     }
   }
-  if (p->real) real_rows(p, alm, nb);
+  if (p->real) real_rows(p, alm);
 }
 
 /* ---- scalar entry points ------------------------------------------------------------ */

@@ -274,7 +274,7 @@ typedef struct {
 
 /* alpha, beta (for n), gamma of the recursion in cos t for l0 <= l < L-1; sq: sqrt table */
 void gdl__leg_coeffs(const double *sq, int L, int m, int n, int l0, double *al, double *be, double *ga);
-void gdl__leg_work_init(work *w, const gdl_sht_plan *p, int64_t nb, bool analysis);
+void gdl__leg_work_init(work *w, const gdl_sht_plan *p, int64_t nb, bool analysis); /* analysis: nb = 1 */
 /* the block's start values lam_{l0} (rings pair0 .. pair0 + BL - 1) */
 void gdl__rec_start(rec *r, const gdl_sht_plan *p, const start_info *si, int64_t pair0);
 /* lam_l for l in [lc0, lc0 + CL) into lam[j][b]; false when all are masked zeros */

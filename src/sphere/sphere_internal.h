@@ -111,7 +111,7 @@ static inline int64_t gdl__lm(int l, int m) { return (int64_t)l * l + l + m; }
  * double [nb][nlr][ldl]. */
 gdl_status gdl__leg_setup(gdl_sht_plan *p);
 void gdl__leg_synth(const gdl_sht_plan *p, const double *alm, double *leg, int64_t nb);
-void gdl__leg_adjoint(const gdl_sht_plan *p, const double *leg, double *alm, int64_t nb);
+void gdl__leg_adjoint(const gdl_sht_plan *p, const double *leg, double *alm); /* one map */
 /* d^l_mn for one (m >= 0, n) column, l < L, with an extended exponent; used by the
  * SHT kernel's tests and gdl_wigner_d_column. */
 
