@@ -87,56 +87,10 @@ typedef struct {
   bool scaled;
 } rec;
 
-/* A column's values on VL rings of a leg array, one every `step` doubles from f (north
- * rings ascend, south rings descend): re and im as vectors. Rings 0, 2, .. and 1, 3, ..
- * go into two vectors of (re, im) pairs whose interleave is re and im: two loads, two
- * inserts and two unpacks for VL = 4, where the lane-by-lane gather took sixteen
- * instructions and 7% of a GL forward. */
-typedef double v2d __attribute__((vector_size(16)));
-static inline v2d ld2(const double *f) {
-  v2d v;
-  memcpy(&v, f, sizeof v);
-  return v;
-}
-static inline void st2(double *f, v2d v) { memcpy(f, &v, sizeof v); }
-static inline void rows_get(const double *f, int64_t step, vd *re, vd *im) {
-#if VL == 4
-  vd e = __builtin_shufflevector(ld2(f), ld2(f + 2 * step), 0, 1, 2, 3);
-  vd o = __builtin_shufflevector(ld2(f + step), ld2(f + 3 * step), 0, 1, 2, 3);
-  *re = __builtin_shufflevector(e, o, 0, 4, 2, 6), *im = __builtin_shufflevector(e, o, 1, 5, 3, 7);
-#else
-  typedef double v4d __attribute__((vector_size(32)));
-  v4d e0 = __builtin_shufflevector(ld2(f), ld2(f + 2 * step), 0, 1, 2, 3);
-  v4d e1 = __builtin_shufflevector(ld2(f + 4 * step), ld2(f + 6 * step), 0, 1, 2, 3);
-  v4d o0 = __builtin_shufflevector(ld2(f + step), ld2(f + 3 * step), 0, 1, 2, 3);
-  v4d o1 = __builtin_shufflevector(ld2(f + 5 * step), ld2(f + 7 * step), 0, 1, 2, 3);
-  vd e = __builtin_shufflevector(e0, e1, 0, 1, 2, 3, 4, 5, 6, 7);
-  vd o = __builtin_shufflevector(o0, o1, 0, 1, 2, 3, 4, 5, 6, 7);
-  *re = __builtin_shufflevector(e, o, 0, 8, 2, 10, 4, 12, 6, 14);
-  *im = __builtin_shufflevector(e, o, 1, 9, 3, 11, 5, 13, 7, 15);
-#endif
-}
-static inline void rows_put(double *f, int64_t step, vd re, vd im) {
-#if VL == 4
-  vd e = __builtin_shufflevector(re, im, 0, 4, 2, 6), o = __builtin_shufflevector(re, im, 1, 5, 3, 7);
-  st2(f, __builtin_shufflevector(e, e, 0, 1)), st2(f + 2 * step, __builtin_shufflevector(e, e, 2, 3));
-  st2(f + step, __builtin_shufflevector(o, o, 0, 1)), st2(f + 3 * step, __builtin_shufflevector(o, o, 2, 3));
-#else
-  for (int i = 0; i < VL; i++) f[i * step] = re[i], f[i * step + 1] = im[i];
-#endif
-}
-
 /* The leg values of column col on the rings of the vector of ring pairs from q0:
  * v = north re, north im, south re, south im (0 where a pair has no such ring); and
- * their store. Ring pairs q run north rings up and south rings down, the padding (no
- * rings) first and at most the last pair without a south ring (set_pairs in sht.c). */
+ * their store. */
 static inline void gdl__leg_get(const gdl_sht_plan *p, const double *lg, int64_t col, int64_t q0, vd *v) {
-  int64_t rn = p->pn[q0], rs = p->ps[q0 + VL - 1], st = 2 * p->ldl;
-  if (rn >= 0 && rs >= 0) {
-    rows_get(lg + 2 * (rn * p->ldl + col), st, &v[0], &v[1]);
-    rows_get(lg + 2 * ((rs + VL - 1) * p->ldl + col), -st, &v[2], &v[3]);
-    return;
-  }
   for (int k = 0; k < 4; k++) v[k] = vsplat(0);
   for (int i = 0; i < VL; i++) {
     int64_t rn = p->pn[q0 + i], rs = p->ps[q0 + i];
@@ -149,12 +103,6 @@ static inline void gdl__leg_get(const gdl_sht_plan *p, const double *lg, int64_t
   }
 }
 static inline void gdl__leg_put(const gdl_sht_plan *p, double *lg, int64_t col, int64_t q0, const vd *v) {
-  int64_t rn = p->pn[q0], rs = p->ps[q0 + VL - 1], st = 2 * p->ldl;
-  if (rn >= 0 && rs >= 0) {
-    rows_put(lg + 2 * (rn * p->ldl + col), st, v[0], v[1]);
-    rows_put(lg + 2 * ((rs + VL - 1) * p->ldl + col), -st, v[2], v[3]);
-    return;
-  }
   for (int i = 0; i < VL; i++) {
     int64_t rn = p->pn[q0 + i], rs = p->ps[q0 + i];
     if (rn < 0) continue;
@@ -163,18 +111,6 @@ static inline void gdl__leg_put(const gdl_sht_plan *p, double *lg, int64_t col, 
     if (rs < 0) continue;
     o = lg + 2 * (rs * p->ldl + col);
     o[0] = v[2][i], o[1] = v[3][i];
-  }
-}
-
-/* Starts the loads of column col on the rings of the block of ring pairs from q0: a
- * block's rows lie a ring apart, each in a cache line of its own, and waiting for
- * them had cost a spin 0 forward a few percent (issued two blocks ahead: GL L = 2048,
- * one thread, 2-4%). */
-static inline void gdl__leg_prefetch(const gdl_sht_plan *p, const double *lg, int64_t col, int64_t q0) {
-  for (int i = 0; i < BL; i++) {
-    int64_t rn = p->pn[q0 + i], rs = p->ps[q0 + i];
-    if (rn >= 0) __builtin_prefetch(lg + 2 * (rn * p->ldl + col));
-    if (rs >= 0) __builtin_prefetch(lg + 2 * (rs * p->ldl + col));
   }
 }
 

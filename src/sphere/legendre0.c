@@ -269,10 +269,6 @@ void gdl__adj_m0(const gdl_sht_plan *p, work *w, int m, bool neg, const double *
     rec r;
     vd x[NB];
     const double *A, *B;
-    if (pair0 >= 2 * BL) {
-      gdl__leg_prefetch(p, leg, colp, pair0 - 2 * BL);
-      if (neg) gdl__leg_prefetch(p, leg, coln, pair0 - 2 * BL);
-    }
     ystart(&r, x, p, w, kc->st, m, pair0, &A, &B);
     vd(*G)[8] = w->pend[npend].G;
     for (int b = 0; b < NB; b++) {
