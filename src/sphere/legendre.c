@@ -243,7 +243,7 @@ bool gdl__rec_chunk(rec *r, int lc0, int l0, int L, const double *al, const doub
         STEP(vand(b0, k0), vand(b1, k1), vand(b2, k2), vand(b3, k3))
       r->p0[0] = a0, r->p0[1] = a1, r->p0[2] = a2, r->p0[3] = a3;
       r->p1[0] = b0, r->p1[1] = b1, r->p1[2] = b2, r->p1[3] = b3;
-      gdl__rec_rescale(r);
+      gdl__rec_rescale(r, NULL);
       a0 = r->p0[0], a1 = r->p0[1], a2 = r->p0[2], a3 = r->p0[3];
       b0 = r->p1[0], b1 = r->p1[1], b2 = r->p1[2], b3 = r->p1[3];
     }
@@ -337,13 +337,13 @@ static inline __attribute__((always_inline)) void fused_synth(rec *rp, rec *rq, 
 static int synth_scaled_gen(rec *rp, rec *rq, int l, int L, const double *al, const double *beP,
                             const double *c6, vd *A, bool neg) {
   vl aP[NB], aQ[NB];
-  for (int e; (e = gdl__scaled_group(rp, rq, &l, L, al, beP, aP, aQ)) >= 0;) {
+  for (int e; (e = gdl__scaled_group(rp, rq, &l, L, al, beP, NULL, aP, aQ)) >= 0;) {
     for (int v = 0; v < NB; v += FV) {
       if (neg) fused_synth(rp, rq, v, l, e, c6, NULL, A, true, aP, aQ);
       else fused_synth(rp, rq, v, l, e, c6, NULL, A, false, aP, aQ);
     }
     l = e;
-    gdl__rec_rescale(rp), gdl__rec_rescale(rq);
+    gdl__rec_rescale(rp, NULL), gdl__rec_rescale(rq, NULL);
   }
   return l;
 }
@@ -424,13 +424,13 @@ static inline __attribute__((always_inline)) void adjoint_block(rec *rp, rec *rq
 static int adj_scaled_gen(rec *rp, rec *rq, int l, int L, const double *al, const double *beP,
                           const vd (*X)[8], vd *acc, bool neg) {
   vl aP[NB], aQ[NB];
-  for (int e; (e = gdl__scaled_group(rp, rq, &l, L, al, beP, aP, aQ)) >= 0;) {
+  for (int e; (e = gdl__scaled_group(rp, rq, &l, L, al, beP, NULL, aP, aQ)) >= 0;) {
     vd Xm[NB][8];
     for (int b = 0; b < NB; b++)
       for (int q = 0; q < 8; q++) Xm[b][q] = vand(X[b][q], (q < 2 || q > 5) ? aP[b] : aQ[b]);
     adjoint_block(rp, rq, l, e, al, beP, (const vd(*)[8])Xm, acc, neg);
     l = e;
-    gdl__rec_rescale(rp), gdl__rec_rescale(rq);
+    gdl__rec_rescale(rp, NULL), gdl__rec_rescale(rq, NULL);
   }
   return l;
 }
@@ -444,7 +444,7 @@ void gdl__leg_work_init(work *w, const gdl_sht_plan *p, int64_t nb, bool analysi
   w->Lpad = L + CL + 2;
   size_t Lp = (size_t)w->Lpad;
   /* kept per thread between calls (large ones would page-fault afresh every call) */
-  w->al = gdl__scratch(2, (10 + 4 * (size_t)nb) * Lp * sizeof(double));
+  w->al = gdl__scratch(2, (11 + 4 * (size_t)nb) * Lp * sizeof(double));
   w->ab = gdl__scratch(6, (size_t)(nb * gdl__group_stride(L)) * sizeof(double));
   if (analysis) { /* (one map) the accumulators by degree; the blocks' rests */
     w->acc = gdl__scratch(5, Lp * 8 * sizeof(vd));
@@ -461,7 +461,8 @@ void gdl__leg_work_init(work *w, const gdl_sht_plan *p, int64_t nb, bool analysi
   }
   w->beP = w->al + Lp, w->beQ = w->al + 2 * Lp, w->ga = w->al + 3 * Lp, w->cl = w->al + 4 * Lp;
   w->zA = w->al + 5 * Lp, w->zB = w->al + 6 * Lp;
-  w->up = w->al + 7 * Lp, w->dg = w->al + 8 * Lp, w->dn = w->al + 9 * Lp, w->bt = w->al + 10 * Lp;
+  w->up = w->al + 7 * Lp, w->dg = w->al + 8 * Lp, w->dn = w->al + 9 * Lp, w->lim = w->al + 10 * Lp;
+  w->bt = w->al + 11 * Lp;
 }
 
 /* ---- synthesis ------------------------------------------------------------------- */

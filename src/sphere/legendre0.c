@@ -44,6 +44,27 @@ static int ycoeffs(const gdl_sht_plan *p, work *w, int m, int L) {
   }
   Ay[K - 1] = By[K - 1] = Az[K - 1] = Bz[K - 1] = 0; /* the step past the last k is discarded */
   for (int l = m; l < L; l++) al[l] = 1 / al[l];
+  /* The limits: |mu_{k+1}| <= (|c_k| + 1) max(|mu_k|, |mu_{k-1}|) with c_k = A_k y + B_k,
+   * |c_k| <= max(|B_k|, |A_k + B_k|) = 2^e_k - 1 at most for y in [0, 1] (either form: the
+   * same c_k). So a lane one unit below counting (values 2^-UNIT times its state) that
+   * stays below 2^(400 - S_k), S_k = e_k + .. + e_{k+CHECK-1}, has no value above 2^-60
+   * before the next check, which is what BIG guaranteed with the worst growth, 2^17 a
+   * step; lanes now start counting later, the block's full steps fewer. */
+  double *lim = w->lim; /* e_k first, then in place the limits */
+  for (int k = 0; k <= K + CHECK; k++) {
+    double c = k < K ? fmax(fabs(By[k]), fabs(Ay[k] + By[k])) + 1 : 1;
+    uint64_t u;
+    memcpy(&u, &c, sizeof u);
+    lim[k] = (double)((int)((u >> 52) & 0x7ff) - 1022); /* 2^e_k > c */
+  }
+  int S = 0;
+  for (int k = 0; k < CHECK; k++) S += (int)lim[k];
+  for (int k = 0; k <= K; k++) {
+    int ek = (int)lim[k];
+    uint64_t u = (uint64_t)(1023 + 400 - (S < 1000 ? S : 1000)) << 52;
+    memcpy(&lim[k], &u, sizeof u);
+    S += (int)lim[k + CHECK] - ek;
+  }
   return K;
 }
 
@@ -54,11 +75,17 @@ static void ystart(rec *r, vd *x, const gdl_sht_plan *p, const work *w, const st
   bool polar = p->pz[pair0 + BL / 2] < 0.5;
   *A = polar ? w->zA : w->al, *B = polar ? w->zB : w->beP;
   gdl__rec_start(r, p, st, pair0);
-  vd am = vsplat(p->sqrt_tab[2 * m + 3]);
+  vd am = vsplat(p->sqrt_tab[2 * m + 3]), low = vsplat(w->lim[0] * SMALL);
+  vl dem = {0};
   for (int b = 0; b < NB; b++) {
     x[b] = r->x[b], r->p1[b] *= am, r->x[b] = x[b] * x[b];
     if (polar) memcpy(&r->x[b], p->pz + pair0 + b * VL, sizeof(vd));
+    /* counting lanes below the first limit go one unit down (see ycoeffs) */
+    vl d = (r->kp[b] == 0) & (vabs(r->p1[b]) <= low);
+    r->p1[b] = vsel(d, r->p1[b] * 0x1p460, r->p1[b]), r->kp[b] = vsel(d, r->kp[b] - 1, r->kp[b]);
+    dem |= d;
   }
+  r->scaled |= any_lane(dem);
 }
 
 /* ---- synthesis ------------------------------------------------------------------- */
@@ -112,14 +139,15 @@ static inline __attribute__((always_inline)) void synth_block(rec *r, int w, int
 /* A block's scaled phase for one map, CHECK steps at a time: the fused sums with the
  * scaled lanes' sums dropped (their lanes fixed between rescale checks), or the
  * recursion alone while no lane counts. Returns the first k of the unscaled rest. */
-static int synth_scaled(rec *r, int w, int K, const double *A, const double *B, const double *cf, vd *s) {
+static int synth_scaled(rec *r, int w, int K, const double *A, const double *B, const double *lim, const double *cf,
+                        vd *s) {
   int k = 0;
   vl act[NB];
-  for (int ke; (ke = gdl__scaled_group(r, NULL, &k, K, A, B, act, NULL)) >= 0;) {
+  for (int ke; (ke = gdl__scaled_group(r, NULL, &k, K, A, B, lim, act, NULL)) >= 0;) {
     if (w == 8) synth_block(r, 8, k, ke, A, B, cf, s, act);
     else synth_block(r, 4, k, ke, A, B, cf, s, act);
     k = ke;
-    gdl__rec_rescale(r);
+    gdl__rec_rescale(r, lim + k);
   }
   return k;
 }
@@ -180,7 +208,7 @@ void gdl__synth_m0(const gdl_sht_plan *p, work *w, int m, bool neg, const col0 *
     ystart(&r, x, p, w, kc->st, m, pair0, &A, &B);
     memset(w->acc, 0, (size_t)nb * NB * 8 * sizeof(vd));
     if (nb == 1) { /* one map: everything in registers, the scaled phase masked */
-      int k = synth_scaled(&r, W, K, A, B, w->cf, w->acc);
+      int k = synth_scaled(&r, W, K, A, B, w->lim, w->cf, w->acc);
       if (k < K && neg) synth_block(&r, 8, k, K, A, B, w->cf, w->acc, NULL);
       else if (k < K) synth_block(&r, 4, k, K, A, B, w->cf, w->acc, NULL);
     }
@@ -240,17 +268,18 @@ static inline __attribute__((always_inline)) void adj_fused(rec *r, int w, int k
 
 /* A block's scaled phase for one map (see gdl__rec_active); returns the first k of
  * the unscaled rest. */
-static int adj_scaled(rec *r, int w, int K, const double *A, const double *B, const vd (*G)[8], vd *acc) {
+static int adj_scaled(rec *r, int w, int K, const double *A, const double *B, const double *lim, const vd (*G)[8],
+                      vd *acc) {
   int k = 0;
   vl act[NB];
-  for (int ke; (ke = gdl__scaled_group(r, NULL, &k, K, A, B, act, NULL)) >= 0;) {
+  for (int ke; (ke = gdl__scaled_group(r, NULL, &k, K, A, B, lim, act, NULL)) >= 0;) {
     vd Gm[NB][8];
     for (int v = 0; v < NB; v++)
       for (int q = 0; q < w; q++) Gm[v][q] = vand(G[v][q], act[v]);
     if (w == 8) adj_fused(r, 8, k, ke, A, B, (const vd(*)[8])Gm, acc);
     else adj_fused(r, 4, k, ke, A, B, (const vd(*)[8])Gm, acc);
     k = ke;
-    gdl__rec_rescale(r);
+    gdl__rec_rescale(r, lim + k);
   }
   return k;
 }
@@ -286,7 +315,7 @@ void gdl__adj_m0(const gdl_sht_plan *p, work *w, int m, bool neg, const vd *T, c
       }
     }
     /* everything in registers, the scaled phase masked, the rest later */
-    int k = adj_scaled(&r, W, K, A, B, (const vd(*)[8])G, w->acc);
+    int k = adj_scaled(&r, W, K, A, B, w->lim, (const vd(*)[8])G, w->acc);
     pending *b = &w->pend[npend]; /* (G was gathered into it) */
     if (k < K) b->r = r, b->A = A, b->B = B, b->k = k, npend++;
     else if (gdl__rec_all_scaled(&r)) break; /* nothing here, nor nearer the pole */
