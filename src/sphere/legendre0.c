@@ -50,20 +50,21 @@ static int ycoeffs(const gdl_sht_plan *p, work *w, int m, int L) {
    * stays below 2^(400 - S_k), S_k = e_k + .. + e_{k+CHECK-1}, has no value above 2^-60
    * before the next check, which is what BIG guaranteed with the worst growth, 2^17 a
    * step; lanes now start counting later, the block's full steps fewer. */
-  double *lim = w->lim; /* e_k first, then in place the limits */
-  for (int k = 0; k <= K + CHECK; k++) {
-    double c = k < K ? fmax(fabs(By[k]), fabs(Ay[k] + By[k])) + 1 : 1;
+  double *lim = w->lim;
+  int *e = (int *)(lim + K + 1); /* (room after the limits' K + 1 doubles: Lpad >= 1.5 K + 6) */
+  for (int k = 0; k < K; k++) {
+    double b = fabs(By[k]), ab = fabs(Ay[k] + By[k]), c = (b > ab ? b : ab) + 1; /* (fmax: a call) */
     uint64_t u;
     memcpy(&u, &c, sizeof u);
-    lim[k] = (double)((int)((u >> 52) & 0x7ff) - 1022); /* 2^e_k > c */
+    e[k] = (int)(u >> 52) - 1022; /* 2^e_k > c >= 1 */
   }
+  for (int k = K; k <= K + CHECK; k++) e[k] = 1;
   int S = 0;
-  for (int k = 0; k < CHECK; k++) S += (int)lim[k];
-  for (int k = 0; k <= K; k++) {
-    int ek = (int)lim[k];
+  for (int k = 0; k < CHECK; k++) S += e[k];
+  for (int k = 0; k <= K; k++) { /* (only even k and K are read) */
     uint64_t u = (uint64_t)(1023 + 400 - (S < 1000 ? S : 1000)) << 52;
     memcpy(&lim[k], &u, sizeof u);
-    S += (int)lim[k + CHECK] - ek;
+    S += e[k + CHECK] - e[k];
   }
   return K;
 }
