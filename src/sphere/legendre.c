@@ -449,8 +449,6 @@ void gdl__leg_work_init(work *w, const gdl_sht_plan *p, int64_t nb, bool analysi
   if (analysis) { /* (one map) the accumulators by degree; the blocks' rests */
     w->acc = gdl__scratch(5, Lp * 8 * sizeof(vd));
     w->pend = gdl__scratch(7, (size_t)(p->npair_pad / BL) * sizeof(pending));
-    w->npv = p->npair_pad / VL;
-    w->T = gdl__scratch(3, (size_t)(2 * MG * 4 * w->npv) * sizeof(vd));
   } else {
     /* cf: [nb][8][Lp], or one map's c6 [Lp][8] and chunk vectors [Lp][6] (synth_one) */
     size_t ncf = (size_t)nb * 8 * Lp, ncv = nb == 1 && p->spin ? 8 * Lp + 6 * VL * Lp : 0;
@@ -733,26 +731,6 @@ static void real_rows(const gdl_sht_plan *p, double *alm) {
 /* One map (sht.c runs a batch's analysis map after map: one map's kernels keep the
  * recursion and sums in registers, where a batch sharing each recursion through L1, as
  * the synthesis does, ran 25-35% slower). */
-/* the first and last column of m0 <= m < m1 (-m: h) on ring r, to come */
-static void prefetch_cols(const gdl_sht_plan *p, const double *leg, int64_t r, int m0, int m1, int h) {
-  if (r < 0) return;
-  const double *row = leg + 2 * (r * p->ldl - p->mlo);
-  __builtin_prefetch(row + 2 * (h ? -m1 + 1 : m0)), __builtin_prefetch(row + 2 * (h ? -m0 : m1 - 1));
-}
-
-void gdl__group_rings(const gdl_sht_plan *p, const double *leg, int g, int m0, bool neg, work *w) {
-  int m1 = g + MG < p->L ? g + MG : p->L;
-  for (int64_t v = 0; v < w->npv; v++) { /* ring pairs outside: a ring's columns are read together */
-    /* the rings two vectors on, whose lines come from memory (without: 2.5x the time) */
-    for (int64_t q = (v + 2) * VL; q < (v + 3) * VL && q < p->npair_pad; q++)
-      for (int h = 0; h < (neg ? 2 : 1); h++)
-        prefetch_cols(p, leg, p->pn[q], m0, m1, h), prefetch_cols(p, leg, p->ps[q], m0, m1, h);
-    for (int h = 0; h < (neg ? 2 : 1); h++)
-      for (int m = m0; m < m1; m++)
-        gdl__leg_get(p, leg, (h ? -m : m) - p->mlo, v * VL, w->T + 4 * ((h * MG + m - g) * w->npv + v));
-  }
-}
-
 void gdl__leg_adjoint(const gdl_sht_plan *p, const double *leg, double *alm) {
   int L = p->L;
   /* every (l, m >= 0) is written below (m < 0 too on complex plans; real plans' come
@@ -765,15 +743,12 @@ void gdl__leg_adjoint(const gdl_sht_plan *p, const double *leg, double *alm) {
 /* groups of MG m: neighbouring columns of leg share cache lines, rows of alm too */
 #pragma omp for schedule(dynamic, 1)
     for (int g = 0; g < L; g += MG) {
-      int m0 = p->spin ? p->route_m : 0; /* m from here on read w.T */
-      if (m0 < g + MG) gdl__group_rings(p, leg, g, m0 > g ? m0 : g, !p->real, &w);
       for (int m = g; m < g + MG && m < L; m++) {
         double *am = w.ab + 2 * (m - g);
-        const vd *T = w.T + 4 * w.npv * (m - g);
         bool neg = !p->real && m > 0;
         col0 k = {L, gdl__start0(p, m), NULL, am, GROW, 2 * MG, 0};
-        if (p->spin == 0) gdl__adj_m0(p, &w, m, neg, T, &k);
-        else if (m >= p->route_m) gdl__adj_route(p, &w, m, neg, T, am);
+        if (p->spin == 0) gdl__adj_m0(p, &w, m, neg, leg, &k);
+        else if (m >= p->route_m) gdl__adj_route(p, &w, m, neg, leg, am);
         else adj_m(p, &w, m, neg, leg, am);
       }
       group_copy(p, alm, w.ab, 1, g, false);

@@ -283,8 +283,6 @@ typedef struct {
   vd (*lamP)[NB], (*lamQ)[NB]; /* [CL][NB] */
   vd *acc;                     /* synthesis: [nb][NB][16]; analysis (one map): [Lpad][8] */
   pending *pend;               /* analysis: a block's rest, per block */
-  vd *T;                       /* analysis: a group's ring values by column (gdl__group_rings) */
-  int64_t npv;                 /* vectors of ring pairs */
   synth_rest *rest;            /* synthesis of one map (spin != 0), per block */
   int Lpad;
 } work;
@@ -314,17 +312,10 @@ typedef struct {
   double *a;
   int64_t ldr, ldneg, ldmap;
 } col0;
-/* The analysis reads the ring values of a group of MG m from a copy by column, w->T
- * [2][MG][npv][4] (+m, then -m; vectors of ring pairs; gdl__leg_get's four vectors).
- * Read from the leg array in place, m after m, each gather waited on a cache line per
- * ring: at L = 2048 a ring's lines did not stay in cache from one m to the next (GL
- * forward, one thread: 84 M cycles of gathers, 9% of its time; the copy, prefetched,
- * and the gathers from it 53 M). T_m: T + 4 npv (m - g), -m 4 npv MG further. */
-void gdl__group_rings(const gdl_sht_plan *p, const double *leg, int g, int m0, bool neg, work *w);
 /* spin 0 (legendre0.c): one m >= 0 (and -m when neg), all blocks; the synthesis all
- * maps, the adjoint one map (its ring values T_m, k->a its coefficients) */
+ * maps, the adjoint one map (leg and k->a its) */
 void gdl__synth_m0(const gdl_sht_plan *p, work *w, int m, bool neg, const col0 *k, double *leg, int64_t nb);
-void gdl__adj_m0(const gdl_sht_plan *p, work *w, int m, bool neg, const vd *T, const col0 *k);
+void gdl__adj_m0(const gdl_sht_plan *p, work *w, int m, bool neg, const double *leg, const col0 *k);
 /* the start values of lam^0_lm (n = 0) */
 static inline const start_info *gdl__start0(const gdl_sht_plan *p, int m) {
   return (const start_info *)p->starts + (p->spin ? 2 * p->L + m : 2 * m);
@@ -333,6 +324,6 @@ static inline const start_info *gdl__start0(const gdl_sht_plan *p, int m) {
  * tables at plan creation; one m (and -m when neg) as the kernels above */
 gdl_status gdl__route_setup(gdl_sht_plan *p);
 void gdl__synth_route(const gdl_sht_plan *p, work *w, int m, bool neg, const double *am, double *leg, int64_t nb);
-void gdl__adj_route(const gdl_sht_plan *p, work *w, int m, bool neg, const vd *T, double *am);
+void gdl__adj_route(const gdl_sht_plan *p, work *w, int m, bool neg, const double *leg, double *am);
 
 #endif

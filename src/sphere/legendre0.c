@@ -285,10 +285,11 @@ static int adj_scaled(rec *r, int w, int K, const double *A, const double *B, co
   return k;
 }
 
-void gdl__adj_m0(const gdl_sht_plan *p, work *w, int m, bool neg, const vd *T, const col0 *kc) {
+void gdl__adj_m0(const gdl_sht_plan *p, work *w, int m, bool neg, const double *leg, const col0 *kc) {
   int L = kc->L, W = neg ? 8 : 4, K = ycoeffs(p, w, m, L);
   int64_t ldr = kc->ldr;
   const double *d = w->beQ, *ia = w->ga, *g = w->cl;
+  int64_t colp = m - p->mlo, coln = -m - p->mlo;
   double sgm = (m & 1) ? -1 : 1;
   /* acc[k][q], q < W: S re, S im, T re, T im of m, then of -m; G[b][q]: the ring pairs'
    * F(t) + F(pi - t) and x (F(t) - F(pi - t)) in the same order */
@@ -310,7 +311,7 @@ void gdl__adj_m0(const gdl_sht_plan *p, work *w, int m, bool neg, const vd *T, c
           o[0] = o[1] = o[2] = o[3] = vsplat(0);
           continue;
         }
-        memcpy(f, T + h * MG * 4 * w->npv + 4 * (pair0 / VL + b), sizeof f);
+        gdl__leg_get(p, leg, h ? coln : colp, pair0 + b * VL, f);
         o[0] = sg * (f[0] + f[2]), o[1] = sg * (f[1] + f[3]);
         o[2] = sg * x[b] * (f[0] - f[2]), o[3] = sg * x[b] * (f[1] - f[3]);
       }

@@ -69,10 +69,10 @@ static col0 route_cols(const gdl_sht_plan *p, const work *w, int m) {
   return (col0){p->L + abs(p->spin), gdl__start0(p, m), p->pis, w->bt, 4, 2, 4 * (int64_t)w->Lpad};
 }
 
-void gdl__adj_route(const gdl_sht_plan *p, work *w, int m, bool neg, const vd *T, double *am) {
+void gdl__adj_route(const gdl_sht_plan *p, work *w, int m, bool neg, const double *leg, double *am) {
   int L = p->L, sg = abs(p->spin), Lx = L + sg;
   col0 k = route_cols(p, w, m);
-  gdl__adj_m0(p, w, m, neg, T, &k); /* b_J, m <= J < Lx */
+  gdl__adj_m0(p, w, m, neg, leg, &k); /* b_J, m <= J < Lx */
   /* B^(nu)_J = e+_J B^(nu-1)_{J+1} + e0_J B^(nu-1)_J + e-_J B^(nu-1)_{J-1}, m <= J < Lx - nu
    * (B^(nu-1)_{m-1} = 0), in place going up in J */
   for (int nu = 1; nu <= sg; nu++) {
