@@ -4,7 +4,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build test demo asan test-asan bench clean install
+.PHONY: all deps build test demo asan test-asan test-portable bench clean install
 
 all: build
 
@@ -29,8 +29,15 @@ asan: deps
 test-asan: asan
 	ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build-asan --output-on-failure -j 2
 
+# The suite built for any x86-64 (GDL_NATIVE=OFF: no -march=native, as a distribution
+# would build it): the vector code must compile and agree without AVX too.
+test-portable: deps
+	cmake -S . -B build-portable -DCMAKE_BUILD_TYPE=Release -DGDL_NATIVE=OFF >/dev/null
+	cmake --build build-portable -j $(JOBS)
+	ctest --test-dir build-portable --output-on-failure -j 2
+
 install: build
 	cmake --install $(BUILD)
 
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-portable
