@@ -44,12 +44,13 @@ static int ycoeffs(const gdl_sht_plan *p, work *w, int m, int L) {
   }
   Ay[K - 1] = By[K - 1] = Az[K - 1] = Bz[K - 1] = 0; /* the step past the last k is discarded */
   for (int l = m; l < L; l++) al[l] = 1 / al[l];
-  /* The limits: |mu_{k+1}| <= (|c_k| + 1) max(|mu_k|, |mu_{k-1}|) with c_k = A_k y + B_k,
-   * |c_k| <= max(|B_k|, |A_k + B_k|) = 2^e_k - 1 at most for y in [0, 1] (either form: the
-   * same c_k). So a lane one unit below counting (values 2^-UNIT times its state) that
-   * stays below 2^(400 - S_k), S_k = e_k + .. + e_{k+CHECK-1}, has no value above 2^-60
-   * before the next check, which is what BIG guaranteed with the worst growth, 2^17 a
-   * step; lanes now start counting later, the block's full steps fewer. */
+  /* The limits: |mu_{k+1}| <= (|c_k| + 1) max(|mu_k|, |mu_{k-1}|) with c_k = A_k y + B_k
+   * (either form: the same c_k), |c_k| <= max(|B_k|, |A_k + B_k|) for y in [0, 1], and
+   * |c_k| + 1 < 2^e_k. So a lane one unit below counting (values 2^-UNIT times its
+   * state) whose state stays below 2^(400 - S_k), S_k = e_k + .. + e_{k+CHECK-1}, has no
+   * value above 2^-60 before the next check: what BIG guarantees with the worst growth,
+   * 2^17 a step, but the lanes start counting later (GL L = 2048: 5.6% fewer full
+   * steps, the rescale checks the same). */
   double *lim = w->lim;
   int *e = (int *)(lim + K + 1); /* (room after the limits' K + 1 doubles: Lpad >= 1.5 K + 6) */
   for (int k = 0; k < K; k++) {
@@ -338,11 +339,12 @@ void gdl__adj_m0(const gdl_sht_plan *p, work *w, int m, bool neg, const double *
     double pr = 0, pi = 0;             /* S_{k-1} */
     for (int k = 0; k < K; k++) {
       int l = m + 2 * k;
-      const vd *t = w->acc + k * W + 4 * h;
-      double sr = d[k] * hsum(t[0]), si = d[k] * hsum(t[1]), *a0 = a + ldr * l;
+      double t[4];
+      hsum4(w->acc + k * W + 4 * h, t);
+      double sr = d[k] * t[0], si = d[k] * t[1], *a0 = a + ldr * l;
       a0[0] = ia[l] * (sr + g[l] * pr), a0[1] = ia[l] * (si + g[l] * pi);
       pr = sr, pi = si;
-      if (l + 1 < L) a0[ldr] = d[k] * hsum(t[2]), a0[ldr + 1] = d[k] * hsum(t[3]);
+      if (l + 1 < L) a0[ldr] = d[k] * t[2], a0[ldr + 1] = d[k] * t[3];
     }
   }
 }
