@@ -76,7 +76,7 @@ static inline double hsum(vd a) { /* a tree of vector adds, not VL dependent sca
   return a[0];
 }
 
-/* s[j] = hsum(t[j]), j < 4, to the bit: for VL = 4 the four trees at once (7 vector
+/* s[j] = hsum(t[j]), j < 4, to the bit: for VL = 4 the four trees at once (9 vector
  * operations for 16) */
 static inline void hsum4(const vd *t, double *s) {
 #if VL == 4
