@@ -178,8 +178,8 @@ static inline void vexp2(const vd *e, vd *out) {
 }
 
 /* The start values lam_{l0} of the block's rings, as v 2^(UNIT k) with k <= 0 and
- * v >= 2^-TINY where k < 0 (in vectors: this runs once per m and block). */
-void gdl__rec_start(rec *r, const gdl_sht_plan *p, const start_info *si, int64_t pair0) {
+ * v >= 2^-tiny where k < 0 (in vectors: this runs once per m and block). */
+void gdl__rec_start(rec *r, const gdl_sht_plan *p, const start_info *si, int64_t pair0, double tiny) {
   vd fe = vsplat(si->fe), fa = vsplat(si->a), fb = vsplat(si->b), sf = vsplat(si->sign * si->fm);
   vd lfm = vsplat(si->lfm), zero = vsplat(0), E[NB], k[NB], v[NB];
   vl scaled = {0}, pole[NB];
@@ -190,7 +190,7 @@ void gdl__rec_start(rec *r, const gdl_sht_plan *p, const start_info *si, int64_t
     memcpy(&r->x[b], p->px + pair0 + b * VL, sizeof(vd));
     pole[b] = ls < -1e300;
     E[b] = fe + fa * lc + fb * vsel(pole[b], zero, ls);
-    k[b] = vfloor((E[b] + lfm + TINY) / UNIT);
+    k[b] = vfloor((E[b] + lfm + tiny) / UNIT);
     k[b] = vsel(k[b] > 0, zero, k[b]);
     E[b] -= UNIT * k[b];
   }
@@ -506,8 +506,8 @@ static void synth_one(const gdl_sht_plan *p, work *w, int m, bool neg, double *l
   int n = 0, l0 = sP->l0;
   for (int64_t pair0 = p->npair_pad - BL; pair0 >= 0; pair0 -= BL) { /* equator first */
     synth_rest *b = &R[n];
-    gdl__rec_start(&b->r, p, sP, pair0);
-    gdl__rec_start(&b->q, p, sQ, pair0);
+    gdl__rec_start(&b->r, p, sP, pair0, TINY);
+    gdl__rec_start(&b->q, p, sQ, pair0, TINY);
     memset(b->S, 0, sizeof b->S);
     b->l = synth_scaled_gen(&b->r, &b->q, l0, L, w->al, w->beP, c6, b->S, neg);
     if (b->l >= L && gdl__rec_all_scaled(&b->r) && gdl__rec_all_scaled(&b->q)) break; /* nothing here, nor nearer the pole */
@@ -566,8 +566,8 @@ static __attribute__((noinline)) void synth_m(const gdl_sht_plan *p, work *w, in
   }
   for (int64_t pair0 = p->npair_pad - BL; pair0 >= 0; pair0 -= BL) { /* equator first */
     rec rp, rq;
-    gdl__rec_start(&rp, p, &sP, pair0);
-    gdl__rec_start(&rq, p, &sQ, pair0);
+    gdl__rec_start(&rp, p, &sP, pair0, TINY);
+    gdl__rec_start(&rq, p, &sQ, pair0, TINY);
     memset(w->acc, 0, (size_t)nb * NB * 16 * sizeof(vd));
     for (int lc0 = l0 & ~1; lc0 < L; lc0 += CL) {
       bool nonzero = gdl__rec_chunk(&rp, lc0, l0, L, w->al, w->beP, w->lamP);
@@ -682,8 +682,8 @@ static void adj_m(const gdl_sht_plan *p, work *w, int m, bool neg, const double 
   int npend = 0;
   for (int64_t pair0 = p->npair_pad - BL; pair0 >= 0; pair0 -= BL) { /* equator first */
     rec rp, rq;
-    gdl__rec_start(&rp, p, &sP, pair0);
-    gdl__rec_start(&rq, p, &sQ, pair0);
+    gdl__rec_start(&rp, p, &sP, pair0, TINY);
+    gdl__rec_start(&rq, p, &sQ, pair0, TINY);
     /* per b: u, v, u', v' as re/im vectors, gathered once per block */
     vd(*X)[8] = w->pend[npend].G;
     for (int b = 0; b < NB; b++) {

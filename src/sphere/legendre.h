@@ -292,6 +292,7 @@ typedef struct {
   double *bt;                  /* the spin 0 route's coefficients, [nb][Lpad][4]: b_J of m, of -m */
   double *zA, *zB;             /* spin 0's second form of the recursion (legendre0.c) */
   double *lim;                 /* spin 0's limits for the lanes one unit below counting, per k */
+  double tiny;                 /* spin 0: lanes count from 2^-tiny at the start (ycoeffs) */
   double *cf;                  /* [nb][8][Lpad]: coefficients by l (or k), re and im */
   vd (*lamP)[NB], (*lamQ)[NB]; /* [CL][NB] */
   vd *acc;                     /* synthesis: [nb][NB][16]; analysis (one map): [Lpad][8] */
@@ -303,8 +304,9 @@ typedef struct {
 /* alpha, beta (for n), gamma of the recursion in cos t for l0 <= l < L-1; sq: sqrt table */
 void gdl__leg_coeffs(const double *sq, int L, int m, int n, int l0, double *al, double *be, double *ga);
 void gdl__leg_work_init(work *w, const gdl_sht_plan *p, int64_t nb, bool analysis); /* analysis: nb = 1 */
-/* the block's start values lam_{l0} (rings pair0 .. pair0 + BL - 1) */
-void gdl__rec_start(rec *r, const gdl_sht_plan *p, const start_info *si, int64_t pair0);
+/* the block's start values lam_{l0} (rings pair0 .. pair0 + BL - 1); lanes count from
+ * 2^-tiny on (TINY, or spin 0's w->tiny) */
+void gdl__rec_start(rec *r, const gdl_sht_plan *p, const start_info *si, int64_t pair0, double tiny);
 /* lam_l for l in [lc0, lc0 + CL) into lam[j][b]; false when all are masked zeros */
 bool gdl__rec_chunk(rec *r, int lc0, int l0, int L, const double *al, const double *be, vd (*lam)[NB]);
 /* The group buffer holds, per map c and row l, the group's a_{l,m} for its MG m and

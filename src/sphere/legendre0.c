@@ -20,6 +20,15 @@
  * in cos t) to 9e-13. */
 #include "sphere/legendre.h"
 
+/* e_k with 2^e_k > max(|B_k|, |A_k + B_k|) + 1 (1 from K on): ycoeffs' growth bound */
+static inline int growth_bits(const double *A, const double *B, int k, int K) {
+  if (k >= K) return 1;
+  double b = fabs(B[k]), ab = fabs(A[k] + B[k]), c = (b > ab ? b : ab) + 1; /* (fmax: a call) */
+  uint64_t u;
+  memcpy(&u, &c, sizeof u);
+  return (int)(u >> 52) - 1022;
+}
+
 /* For one m < L, into w: mu's recursion mu_{k+1} = (A_k v + B_k) mu_k - mu_{k-1} in two
  * forms, v = y = cos^2 t (A = P e, B = Q e: w->al, w->beP) and v = z = sin^2 t (A = -P e,
  * B = (P + Q) e: w->zA, w->zB), with e_k = d_k / d_{k+1}; d (w->beQ); 1 / alpha_l (w->ga)
@@ -50,22 +59,15 @@ static int ycoeffs(const gdl_sht_plan *p, work *w, int m, int L) {
    * state) whose state stays below 2^(400 - S_k), S_k = e_k + .. + e_{k+CHECK-1}, has no
    * value above 2^-60 before the next check: what BIG guarantees with the worst growth,
    * 2^17 a step, but the lanes start counting later (GL L = 2048: 5.6% fewer full
-   * steps, the rescale checks the same). */
-  double *lim = w->lim;
-  int *e = (int *)(lim + K + 1); /* (room after the limits' K + 1 doubles: Lpad >= 1.5 K + 6) */
-  for (int k = 0; k < K; k++) {
-    double b = fabs(By[k]), ab = fabs(Ay[k] + By[k]), c = (b > ab ? b : ab) + 1; /* (fmax: a call) */
-    uint64_t u;
-    memcpy(&u, &c, sizeof u);
-    e[k] = (int)(u >> 52) - 1022; /* 2^e_k > c >= 1 */
-  }
-  for (int k = K; k <= K + CHECK; k++) e[k] = 1;
+   * steps, the rescale checks the same). At the start (w->tiny, gdl__rec_start) a lane
+   * counts from u_0 = 2^(-60 - S_0) on. */
   int S = 0;
-  for (int k = 0; k < CHECK; k++) S += e[k];
+  for (int k = 0; k < CHECK; k++) S += growth_bits(Ay, By, k, K);
+  w->tiny = 60 + S + 0.5 * log2(2.0 * m + 3); /* u_0 = sqrt(2m+3) lam_m */
   for (int k = 0; k <= K; k++) { /* (only even k and K are read) */
     uint64_t u = (uint64_t)(1023 + 400 - (S < 1000 ? S : 1000)) << 52;
-    memcpy(&lim[k], &u, sizeof u);
-    S += e[k + CHECK] - e[k];
+    memcpy(&w->lim[k], &u, sizeof u);
+    S += growth_bits(Ay, By, k + CHECK, K) - growth_bits(Ay, By, k, K);
   }
   return K;
 }
@@ -76,18 +78,12 @@ static void ystart(rec *r, vd *x, const gdl_sht_plan *p, const work *w, const st
                    const double **A, const double **B) {
   bool polar = p->pz[pair0 + BL / 2] < 0.5;
   *A = polar ? w->zA : w->al, *B = polar ? w->zB : w->beP;
-  gdl__rec_start(r, p, st, pair0);
-  vd am = vsplat(p->sqrt_tab[2 * m + 3]), low = vsplat(w->lim[0] * SMALL);
-  vl dem = {0};
+  gdl__rec_start(r, p, st, pair0, w->tiny);
+  vd am = vsplat(p->sqrt_tab[2 * m + 3]);
   for (int b = 0; b < NB; b++) {
     x[b] = r->x[b], r->p1[b] *= am, r->x[b] = x[b] * x[b];
     if (polar) memcpy(&r->x[b], p->pz + pair0 + b * VL, sizeof(vd));
-    /* counting lanes below the first limit go one unit down (see ycoeffs) */
-    vl d = (r->kp[b] == 0) & (vabs(r->p1[b]) <= low);
-    r->p1[b] = vsel(d, r->p1[b] * 0x1p460, r->p1[b]), r->kp[b] = vsel(d, r->kp[b] - 1, r->kp[b]);
-    dem |= d;
   }
-  r->scaled |= any_lane(dem);
 }
 
 /* ---- synthesis ------------------------------------------------------------------- */
